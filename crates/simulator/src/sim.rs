@@ -1,0 +1,415 @@
+//! The simulator handle: binding and serving, its settings, and the record of what happened
+//! (sends, read receipts, webhook deliveries). HTTP handlers live in `graph` and `control`,
+//! webhook posting in `delivery` and `statuses`.
+
+use std::{
+    collections::VecDeque,
+    future::Future,
+    io,
+    net::{IpAddr, Ipv4Addr, Ipv6Addr, SocketAddr},
+    sync::{Arc, Mutex, MutexGuard, PoisonError},
+    time::{Duration, Instant},
+};
+
+use rand::{SeedableRng, rngs::StdRng};
+use serde::Serialize;
+use serde_json::Value;
+use tokio::{net::TcpListener, sync::broadcast};
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    config::{Config, StatusPlan},
+    delivery::Delivery,
+    fault::{Fault, FaultBook},
+    media::{self, MediaFile},
+};
+
+/// One call of the send endpoint that was a send (not a read receipt), accepted or refused.
+#[derive(Debug, Clone, PartialEq)]
+pub struct RecordedSend {
+    /// When it was decided (arrival, or later when a slow fault held it).
+    pub at: Instant,
+    /// The recipient as given in the body (`to`).
+    pub to: String,
+    /// The request body as received (`Null` when it was not JSON).
+    pub body: Value,
+    /// `biz_opaque_callback_data`, if given.
+    pub callback_data: Option<String>,
+    /// The wamid handed out, or the Meta error code answered.
+    pub outcome: Result<String, i64>,
+}
+
+impl RecordedSend {
+    /// Whether the send was accepted (a wamid was returned).
+    pub fn accepted(&self) -> bool {
+        self.outcome.is_ok()
+    }
+
+    /// The wamid, when accepted.
+    pub fn wamid(&self) -> Option<&str> {
+        self.outcome.as_deref().ok()
+    }
+
+    /// The recipient's digits (the `wa_id` the simulator answered with).
+    pub fn wa_id(&self) -> String {
+        crate::ids::digits(&self.to)
+    }
+}
+
+/// Counters for benchmarks (`GET /_sim/stats`).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
+pub struct Stats {
+    /// Every recorded send.
+    pub sends: usize,
+    /// Sends that got a wamid.
+    pub accepted: usize,
+    /// The most accepted sends within any one-second window.
+    pub max_accepted_per_second: usize,
+}
+
+#[derive(Default)]
+struct Log {
+    rate_limit: Option<u32>,
+    /// Accepted sends of the trailing second, for the rate limit.
+    recent: VecDeque<Instant>,
+    sends: Vec<RecordedSend>,
+    read_receipts: Vec<String>,
+    deliveries: Vec<Delivery>,
+}
+
+struct Inner {
+    addr: SocketAddr,
+    config: Mutex<Config>,
+    faults: Mutex<FaultBook>,
+    log: Mutex<Log>,
+    rng: Mutex<StdRng>,
+    http: reqwest::Client,
+    cancel: CancellationToken,
+    accepted: broadcast::Sender<RecordedSend>,
+}
+
+/// A running fake Cloud API. Cheap to clone; all clones drive the same server.
+#[derive(Clone)]
+pub struct Simulator {
+    inner: Arc<Inner>,
+}
+
+/// Locks ignoring poisoning: every critical section leaves the data consistent.
+fn lock<T>(m: &Mutex<T>) -> MutexGuard<'_, T> {
+    m.lock().unwrap_or_else(PoisonError::into_inner)
+}
+
+impl Simulator {
+    /// Binds `addr` (port 0 picks a free port) and serves in a spawned task until
+    /// [`Simulator::shutdown`].
+    pub async fn start(addr: SocketAddr, config: Config) -> io::Result<Simulator> {
+        let listener = TcpListener::bind(addr).await?;
+        let addr = listener.local_addr()?;
+        let http = reqwest::Client::builder()
+            .timeout(Duration::from_secs(10))
+            .user_agent("facebookexternalua")
+            .build()
+            .map_err(io::Error::other)?;
+        let rng = match config.seed {
+            Some(seed) => StdRng::seed_from_u64(seed),
+            None => StdRng::from_os_rng(),
+        };
+        let sim = Simulator {
+            inner: Arc::new(Inner {
+                addr,
+                config: Mutex::new(config),
+                faults: Mutex::default(),
+                log: Mutex::default(),
+                rng: Mutex::new(rng),
+                http,
+                cancel: CancellationToken::new(),
+                accepted: broadcast::channel(1024).0,
+            }),
+        };
+        let app = crate::graph::router()
+            .merge(crate::control::router())
+            .with_state(sim.clone());
+        let stop = sim.inner.cancel.clone().cancelled_owned();
+        tokio::spawn(async move {
+            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+                tracing::warn!(error = %e, "simulator server stopped");
+            }
+        });
+        Ok(sim)
+    }
+
+    /// The bound address.
+    pub fn addr(&self) -> SocketAddr {
+        self.inner.addr
+    }
+
+    /// `http://127.0.0.1:PORT`: the Graph base URL to give wadesk (`WHATSAPP_API_BASE_URL`).
+    pub fn base_url(&self) -> String {
+        let mut addr = self.inner.addr;
+        match addr.ip() {
+            IpAddr::V4(ip) if ip.is_unspecified() => addr.set_ip(Ipv4Addr::LOCALHOST.into()),
+            IpAddr::V6(ip) if ip.is_unspecified() => addr.set_ip(Ipv6Addr::LOCALHOST.into()),
+            _ => {}
+        }
+        format!("http://{addr}")
+    }
+
+    /// A snapshot of the current settings.
+    pub fn config(&self) -> Config {
+        lock(&self.inner.config).clone()
+    }
+
+    /// The business number's id.
+    pub fn phone_number_id(&self) -> String {
+        lock(&self.inner.config).phone_number_id.clone()
+    }
+
+    /// The business number as digits.
+    pub fn display_phone_number(&self) -> String {
+        lock(&self.inner.config).display_phone_number.clone()
+    }
+
+    /// The WhatsApp Business Account id.
+    pub fn waba_id(&self) -> String {
+        lock(&self.inner.config).waba_id.clone()
+    }
+
+    /// The webhook signing key.
+    pub fn app_secret(&self) -> String {
+        lock(&self.inner.config).app_secret.clone()
+    }
+
+    /// The bearer token Graph calls must currently carry.
+    pub fn access_token(&self) -> String {
+        lock(&self.inner.config).access_token.clone()
+    }
+
+    /// Where webhooks go from now on.
+    pub fn set_webhook_url(&self, url: impl Into<String>) {
+        lock(&self.inner.config).webhook_url = Some(url.into());
+    }
+
+    /// Replaces the accepted token; calls with the old one get 401 / code 190 (token rotation).
+    pub fn set_access_token(&self, token: impl Into<String>) {
+        lock(&self.inner.config).access_token = token.into();
+    }
+
+    /// How statuses of later sends are played.
+    pub fn set_status_plan(&self, plan: StatusPlan) {
+        lock(&self.inner.config).statuses = plan;
+    }
+
+    /// Queues a fault; faults apply in injection order, the first matching one wins.
+    pub fn inject(&self, fault: Fault) {
+        lock(&self.inner.faults).inject(fault);
+    }
+
+    /// Removes every queued fault.
+    pub fn clear_faults(&self) {
+        lock(&self.inner.faults).clear();
+    }
+
+    /// The faults still queued.
+    pub fn faults(&self) -> Vec<Fault> {
+        lock(&self.inner.faults).list()
+    }
+
+    /// Caps accepted sends at `per_second` in any trailing one-second window; sends beyond it
+    /// get Graph error 130429. `None` lifts the cap.
+    pub fn set_rate_limit(&self, per_second: Option<u32>) {
+        lock(&self.inner.log).rate_limit = per_second;
+    }
+
+    /// Every send in arrival order.
+    pub fn sends(&self) -> Vec<RecordedSend> {
+        lock(&self.inner.log).sends.clone()
+    }
+
+    /// Wamids marked read, in arrival order.
+    pub fn read_receipts(&self) -> Vec<String> {
+        lock(&self.inner.log).read_receipts.clone()
+    }
+
+    /// Every webhook POST made so far, retries included.
+    pub fn deliveries(&self) -> Vec<Delivery> {
+        lock(&self.inner.log).deliveries.clone()
+    }
+
+    /// The largest number of accepted sends whose times fall within any window of this length.
+    pub fn max_accepted_in_window(&self, window: Duration) -> usize {
+        let log = lock(&self.inner.log);
+        let times: Vec<Instant> = log.sends.iter().filter(|s| s.accepted()).map(|s| s.at).collect();
+        max_in_window(&times, window)
+    }
+
+    /// Send counters.
+    pub fn stats(&self) -> Stats {
+        let log = lock(&self.inner.log);
+        let times: Vec<Instant> = log.sends.iter().filter(|s| s.accepted()).map(|s| s.at).collect();
+        Stats {
+            sends: log.sends.len(),
+            accepted: times.len(),
+            max_accepted_per_second: max_in_window(&times, Duration::from_secs(1)),
+        }
+    }
+
+    /// Forgets recorded sends, read receipts and deliveries (settings and faults stay).
+    pub fn reset(&self) {
+        let mut log = lock(&self.inner.log);
+        log.sends.clear();
+        log.read_receipts.clear();
+        log.deliveries.clear();
+    }
+
+    /// A feed of accepted sends as they happen (used by the demo customers).
+    pub fn subscribe(&self) -> broadcast::Receiver<RecordedSend> {
+        self.inner.accepted.subscribe()
+    }
+
+    /// Stores an attachment that `GET /{version}/{id}` and the download URL will serve.
+    pub fn add_media(&self, bytes: Vec<u8>, mime_type: &str) -> MediaFile {
+        media::add(Arc::from(bytes), mime_type)
+    }
+
+    /// Stops serving and stops every background task (pending status webhooks, retries).
+    pub fn shutdown(&self) {
+        self.inner.cancel.cancel();
+    }
+
+    /// Whether [`Simulator::shutdown`] was called.
+    pub fn is_shut_down(&self) -> bool {
+        self.inner.cancel.is_cancelled()
+    }
+
+    pub(crate) fn with_rng<T>(&self, f: impl FnOnce(&mut StdRng) -> T) -> T {
+        f(&mut lock(&self.inner.rng))
+    }
+
+    pub(crate) fn http(&self) -> &reqwest::Client {
+        &self.inner.http
+    }
+
+    pub(crate) fn cancel_token(&self) -> &CancellationToken {
+        &self.inner.cancel
+    }
+
+    /// Runs `task` in the background until it ends or the simulator shuts down.
+    pub(crate) fn spawn(&self, task: impl Future<Output = ()> + Send + 'static) {
+        let cancel = self.inner.cancel.clone();
+        tokio::spawn(async move {
+            tokio::select! {
+                () = cancel.cancelled() => {}
+                () = task => {}
+            }
+        });
+    }
+
+    /// Sleeps unless the simulator shuts down first; `false` when it did.
+    pub(crate) async fn sleep(&self, d: Duration) -> bool {
+        tokio::select! {
+            () = self.inner.cancel.cancelled() => false,
+            () = tokio::time::sleep(d) => true,
+        }
+    }
+
+    pub(crate) fn take_fault(&self, to_digits: &str) -> Option<Fault> {
+        let mut faults = lock(&self.inner.faults);
+        self.with_rng(|rng| faults.take(to_digits, rng))
+    }
+
+    /// Records a refused send.
+    pub(crate) fn record_refused(&self, to: String, body: Value, code: i64) {
+        let mut log = lock(&self.inner.log);
+        let callback_data = callback_data(&body);
+        log.sends.push(RecordedSend {
+            at: Instant::now(),
+            to,
+            body,
+            callback_data,
+            outcome: Err(code),
+        });
+    }
+
+    /// Admits a valid send under the rate limit: records it as accepted with `wamid`, or as
+    /// refused with 130429 when the trailing second is full.
+    pub(crate) fn admit(&self, to: String, body: Value, wamid: String) -> RecordedSend {
+        let mut log = lock(&self.inner.log);
+        let now = Instant::now();
+        while log
+            .recent
+            .front()
+            .is_some_and(|t| now.duration_since(*t) >= Duration::from_secs(1))
+        {
+            log.recent.pop_front();
+        }
+        let full = log
+            .rate_limit
+            .is_some_and(|cap| log.recent.len() >= cap as usize);
+        let send = RecordedSend {
+            at: now,
+            to,
+            callback_data: callback_data(&body),
+            body,
+            outcome: if full { Err(130429) } else { Ok(wamid) },
+        };
+        if !full {
+            log.recent.push_back(now);
+            // Nobody listening is fine: the feed is optional.
+            let _ = self.inner.accepted.send(send.clone());
+        }
+        log.sends.push(send.clone());
+        send
+    }
+
+    pub(crate) fn record_read(&self, wamid: String) {
+        lock(&self.inner.log).read_receipts.push(wamid);
+    }
+
+    pub(crate) fn record_delivery(&self, delivery: Delivery) {
+        lock(&self.inner.log).deliveries.push(delivery);
+    }
+
+    pub(crate) fn webhook_url(&self) -> Option<String> {
+        lock(&self.inner.config).webhook_url.clone()
+    }
+}
+
+fn callback_data(body: &Value) -> Option<String> {
+    body.get("biz_opaque_callback_data")
+        .and_then(Value::as_str)
+        .map(str::to_owned)
+}
+
+/// The largest number of `times` within any window `[t, t + window)`; exact, sliding.
+pub fn max_in_window(times: &[Instant], window: Duration) -> usize {
+    let mut sorted = times.to_vec();
+    sorted.sort_unstable();
+    let mut best = 0;
+    let mut start = 0;
+    for end in 0..sorted.len() {
+        while sorted[end].duration_since(sorted[start]) >= window {
+            start += 1;
+        }
+        best = best.max(end - start + 1);
+    }
+    best
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn window_counts_are_exact_and_half_open() {
+        let t0 = Instant::now();
+        let at = |ms: u64| t0 + Duration::from_millis(ms);
+        let times = [at(0), at(100), at(999), at(1000), at(1500), at(1600), at(1700), at(2500)];
+        assert_eq!(max_in_window(&times, Duration::from_secs(1)), 5);
+        assert_eq!(max_in_window(&times, Duration::from_millis(1)), 1);
+        assert_eq!(max_in_window(&times, Duration::from_secs(3)), 8);
+        assert_eq!(max_in_window(&[], Duration::from_secs(1)), 0);
+        let mut shuffled = times;
+        shuffled.reverse();
+        assert_eq!(max_in_window(&shuffled, Duration::from_millis(1000)), 5);
+    }
+}

@@ -1,0 +1,270 @@
+//! Contacts and conversations: upserts from ingest and sends, counters, listing.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Arg, Filter, Result, Store, StoreError, Tx, bind_all, with_pool, with_tx};
+use crate::domain::{
+    Contact, Conversation, ConversationStatus, Message, Timestamp, window_open_until,
+};
+
+/// How a contact is identified: WhatsApp id, or business-scoped user id when no number is known.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum ContactKey {
+    WaId(String),
+    Bsuid(String),
+}
+
+/// Filters for the conversation list.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationFilter {
+    pub status: Option<ConversationStatus>,
+    pub assignee: Option<String>,
+    /// Keyset position: strictly older activity than this `(last_message_at, id)`.
+    pub before: Option<(i64, i64)>,
+    pub limit: i64,
+}
+
+const CONVERSATION_COLUMNS: &str = "c.id, c.phone_number_id, c.status, c.assignee, c.labels, \
+    c.unread_count, c.last_message_id, c.last_message_at, c.last_inbound_at, \
+    k.id AS contact_id, k.wa_id, k.phone, k.profile_name, k.bsuid";
+
+#[derive(sqlx::FromRow)]
+struct ConversationRow {
+    id: i64,
+    phone_number_id: String,
+    status: String,
+    assignee: Option<String>,
+    labels: String,
+    unread_count: i64,
+    last_message_id: Option<String>,
+    last_message_at: i64,
+    last_inbound_at: Option<i64>,
+    contact_id: i64,
+    wa_id: Option<String>,
+    phone: Option<String>,
+    profile_name: Option<String>,
+    bsuid: Option<String>,
+}
+
+impl ConversationRow {
+    fn into_domain(self, last: Option<Message>, now: Timestamp) -> Result<Conversation> {
+        let status = ConversationStatus::parse(&self.status).ok_or_else(|| {
+            StoreError::Corrupt(format!("conversation {}: status {:?}", self.id, self.status))
+        })?;
+        let last_inbound_at = self.last_inbound_at.map(Timestamp);
+        Ok(Conversation {
+            id: self.id,
+            phone_number_id: self.phone_number_id,
+            contact: Contact {
+                id: self.contact_id,
+                wa_id: self.wa_id,
+                phone: self.phone,
+                name: self.profile_name,
+                bsuid: self.bsuid,
+            },
+            status,
+            assignee: self.assignee,
+            labels: serde_json::from_str(&self.labels).unwrap_or_default(),
+            unread_count: self.unread_count,
+            last_message: last,
+            last_message_at: Timestamp(self.last_message_at),
+            last_inbound_at,
+            window_open_until: window_open_until(last_inbound_at, now),
+        })
+    }
+}
+
+impl Tx {
+    /// Creates or refreshes a contact; a known profile name is never erased by a missing one.
+    pub async fn upsert_contact(
+        &mut self,
+        key: &ContactKey,
+        phone: Option<&str>,
+        name: Option<&str>,
+        now: Timestamp,
+    ) -> Result<i64> {
+        let (column, value) = match key {
+            ContactKey::WaId(v) => ("wa_id", v),
+            ContactKey::Bsuid(v) => ("bsuid", v),
+        };
+        let sql = format!(
+            "INSERT INTO contacts ({column}, phone, profile_name, created_at, updated_at) \
+             VALUES ($1, $2, $3, $4, $4) ON CONFLICT ({column}) DO UPDATE SET \
+             phone = COALESCE(contacts.phone, excluded.phone), \
+             profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
+             updated_at = excluded.updated_at RETURNING id"
+        );
+        let (id,): (i64,) = with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(value)
+            .bind(phone)
+            .bind(name)
+            .bind(now.0)
+            .fetch_one(c)
+            .await)?;
+        Ok(id)
+    }
+
+    /// Moves a contact to a new WhatsApp id (the customer changed number), unless another
+    /// contact already has it.
+    pub async fn change_wa_id(&mut self, contact_id: i64, wa_id: &str, now: Timestamp) -> Result<bool> {
+        let done = with_tx!(self, |c| sqlx::query(
+            "UPDATE contacts SET wa_id = $2, phone = $3, updated_at = $4 WHERE id = $1 \
+             AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.wa_id = $2)"
+        )
+        .bind(contact_id)
+        .bind(wa_id)
+        .bind(format!("+{wa_id}"))
+        .bind(now.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// The conversation of a contact with a business number, created if needed. Returns its id
+    /// and when the customer last wrote.
+    pub async fn ensure_conversation(
+        &mut self,
+        contact_id: i64,
+        phone_number_id: &str,
+        now: Timestamp,
+    ) -> Result<(i64, Option<Timestamp>)> {
+        let (id, last_inbound): (i64, Option<i64>) = with_tx!(self, |c| sqlx::query_as(
+            "INSERT INTO conversations (contact_id, phone_number_id, last_message_at, \
+             created_at, updated_at) VALUES ($1, $2, $3, $3, $3) \
+             ON CONFLICT (contact_id, phone_number_id) DO UPDATE SET \
+             updated_at = conversations.updated_at RETURNING id, last_inbound_at"
+        )
+        .bind(contact_id)
+        .bind(phone_number_id)
+        .bind(now.0)
+        .fetch_one(c)
+        .await)?;
+        Ok((id, last_inbound.map(Timestamp)))
+    }
+
+    /// Moves a conversation's activity forward for a new message. Inbound messages open the
+    /// service window, reopen a resolved conversation and (when `unread`) count as unread.
+    pub async fn note_message(
+        &mut self,
+        conversation_id: i64,
+        message_id: &str,
+        at: Timestamp,
+        inbound: bool,
+        unread: bool,
+    ) -> Result<()> {
+        with_tx!(self, |c| sqlx::query(
+            "UPDATE conversations SET \
+             last_message_id = CASE WHEN $3 >= last_message_at OR last_message_id IS NULL \
+                 THEN $2 ELSE last_message_id END, \
+             last_message_at = CASE WHEN $3 > last_message_at THEN $3 ELSE last_message_at END, \
+             last_inbound_at = CASE WHEN $4 AND (last_inbound_at IS NULL OR $3 > last_inbound_at) \
+                 THEN $3 ELSE last_inbound_at END, \
+             unread_count = unread_count + $5, \
+             status = CASE WHEN $4 AND status = 'resolved' THEN 'open' ELSE status END, \
+             updated_at = $3 WHERE id = $1"
+        )
+        .bind(conversation_id)
+        .bind(message_id)
+        .bind(at.0)
+        .bind(inbound)
+        .bind(i64::from(unread))
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    pub async fn clear_unread(&mut self, conversation_id: i64) -> Result<bool> {
+        let done = with_tx!(self, |c| sqlx::query(
+            "UPDATE conversations SET unread_count = 0 WHERE id = $1"
+        )
+        .bind(conversation_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+}
+
+impl Store {
+    pub async fn conversation(&self, id: i64, now: Timestamp) -> Result<Option<Conversation>> {
+        let mut filter = Filter::default();
+        filter.and("c.id = ?", [Arg::Int(id)]);
+        Ok(self.conversations_where(filter, 1, now).await?.pop())
+    }
+
+    /// The conversation of a customer (by WhatsApp id) with a business number, if any.
+    pub async fn conversation_with(
+        &self,
+        phone_number_id: &str,
+        wa_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<Conversation>> {
+        let mut filter = Filter::default();
+        filter.and(
+            "c.phone_number_id = ? AND (k.wa_id = ? OR k.phone = ?)",
+            [
+                Arg::Text(phone_number_id.into()),
+                Arg::Text(wa_id.into()),
+                Arg::Text(format!("+{wa_id}")),
+            ],
+        );
+        Ok(self.conversations_where(filter, 1, now).await?.pop())
+    }
+
+    /// Conversations, most recent activity first.
+    pub async fn list_conversations(
+        &self,
+        f: &ConversationFilter,
+        now: Timestamp,
+    ) -> Result<Vec<Conversation>> {
+        let mut filter = Filter::default();
+        if let Some(s) = f.status {
+            filter.and("c.status = ?", [Arg::Text(s.as_str().into())]);
+        }
+        if let Some(a) = &f.assignee {
+            filter.and("c.assignee = ?", [Arg::Text(a.clone())]);
+        }
+        if let Some((at, id)) = f.before {
+            filter.and(
+                "(c.last_message_at < ? OR (c.last_message_at = ? AND c.id < ?))",
+                [Arg::Int(at), Arg::Int(at), Arg::Int(id)],
+            );
+        }
+        self.conversations_where(filter, f.limit, now).await
+    }
+
+    async fn conversations_where(
+        &self,
+        filter: Filter,
+        limit: i64,
+        now: Timestamp,
+    ) -> Result<Vec<Conversation>> {
+        let sql = format!(
+            "SELECT {CONVERSATION_COLUMNS} FROM conversations c \
+             JOIN contacts k ON k.id = c.contact_id {} \
+             ORDER BY c.last_message_at DESC, c.id DESC LIMIT ${}",
+            filter.sql(),
+            filter.next()
+        );
+        let rows: Vec<ConversationRow> = with_pool!(&self.read, |p| bind_all!(
+            sqlx::query_as(AssertSqlSafe(sql.as_str())),
+            &filter.args
+        )
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+        let ids: Vec<String> = rows.iter().filter_map(|r| r.last_message_id.clone()).collect();
+        let mut last = self.messages_by_ids(&ids).await?;
+        rows.into_iter()
+            .map(|r| {
+                let m = match &r.last_message_id {
+                    Some(id) => last.iter().position(|m| &m.id == id).map(|i| last.swap_remove(i)),
+                    None => None,
+                };
+                r.into_domain(m, now)
+            })
+            .collect()
+    }
+}

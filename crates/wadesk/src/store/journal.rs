@@ -1,0 +1,203 @@
+//! The webhook journal: raw bodies of accepted webhook POSTs, appended before the 200 and
+//! claimed by processors with a lease.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Arg, Backend, Filter, Result, Store, Tx, bind_all, with_pool, with_tx};
+use crate::domain::Timestamp;
+
+/// A body to journal.
+#[derive(Debug, Clone)]
+pub struct NewJournalEntry {
+    pub received_at: Timestamp,
+    /// `meta` for Cloud API webhooks; other gateways name themselves.
+    pub source: &'static str,
+    /// `valid` when the signature was checked, `unchecked` when checking is off.
+    pub signature: &'static str,
+    pub body: Vec<u8>,
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum JournalState {
+    Pending,
+    Done,
+    Failed,
+}
+
+impl JournalState {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Pending => "pending",
+            Self::Done => "done",
+            Self::Failed => "failed",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Self> {
+        match s {
+            "pending" => Some(Self::Pending),
+            "done" => Some(Self::Done),
+            "failed" => Some(Self::Failed),
+            _ => None,
+        }
+    }
+}
+
+/// A journaled webhook as stored.
+#[derive(Debug, Clone, sqlx::FromRow, serde::Serialize)]
+pub struct JournalEntry {
+    pub id: i64,
+    pub received_at: i64,
+    pub source: String,
+    pub signature: String,
+    #[serde(skip)]
+    pub body: Vec<u8>,
+    pub state: String,
+    pub attempts: i64,
+    pub last_error: Option<String>,
+    pub processed_at: Option<i64>,
+}
+
+const JOURNAL_COLUMNS: &str =
+    "id, received_at, source, signature, body, state, attempts, last_error, processed_at";
+
+impl Store {
+    /// Appends bodies in one transaction (group commit); returns their ids in order.
+    pub async fn append_journal(&self, entries: &[NewJournalEntry]) -> Result<Vec<i64>> {
+        let mut tx = self.begin().await?;
+        let mut ids = Vec::with_capacity(entries.len());
+        for e in entries {
+            let (id,): (i64,) = with_tx!(tx, |c| sqlx::query_as(
+                "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) \
+                 VALUES ($1, $2, $3, $4, $1) RETURNING id"
+            )
+            .bind(e.received_at.0)
+            .bind(e.source)
+            .bind(e.signature)
+            .bind(&e.body)
+            .fetch_one(c)
+            .await)?;
+            ids.push(id);
+        }
+        tx.commit().await?;
+        Ok(ids)
+    }
+
+    /// Leases up to `limit` due entries to `owner` until `lease_until`, oldest first.
+    pub async fn claim_journal(
+        &self,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<JournalEntry>> {
+        // dialect: PostgreSQL skips rows another instance is claiming at the same moment.
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE webhook_events SET lease_owner = $1, lease_until = $2 WHERE id IN \
+             (SELECT id FROM webhook_events WHERE state = 'pending' AND next_attempt_at <= $3 \
+              AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
+             RETURNING {JOURNAL_COLUMNS}"
+        );
+        let mut rows: Vec<JournalEntry> = with_pool!(&self.write, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+            .bind(owner)
+            .bind(lease_until.0)
+            .bind(now.0)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
+        rows.sort_by_key(|r| r.id);
+        Ok(rows)
+    }
+
+    /// Counts of (pending, failed) entries.
+    pub async fn journal_counts(&self) -> Result<(i64, i64)> {
+        let row: (i64, i64) = with_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) \
+             FROM webhook_events WHERE state <> 'done'"
+        )
+        .fetch_one(p)
+        .await)?;
+        Ok(row)
+    }
+
+    /// Journal entries, newest first, optionally in one state.
+    pub async fn journal_entries(
+        &self,
+        state: Option<JournalState>,
+        limit: i64,
+    ) -> Result<Vec<JournalEntry>> {
+        let mut filter = Filter::default();
+        if let Some(s) = state {
+            filter.and("state = ?", [Arg::Text(s.as_str().into())]);
+        }
+        let sql = format!(
+            "SELECT {JOURNAL_COLUMNS} FROM webhook_events {} ORDER BY id DESC LIMIT ${}",
+            filter.sql(),
+            filter.next()
+        );
+        Ok(with_pool!(&self.read, |p| bind_all!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &filter.args)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?)
+    }
+
+    /// Puts an entry back in the queue (after a fix, from the admin area).
+    pub async fn reprocess_journal(&self, id: i64, now: Timestamp) -> Result<bool> {
+        let done = with_pool!(&self.write, |p| sqlx::query(
+            "UPDATE webhook_events SET state = 'pending', next_attempt_at = $2, \
+             lease_owner = NULL, lease_until = NULL WHERE id = $1 AND state <> 'pending'"
+        )
+        .bind(id)
+        .bind(now.0)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+}
+
+impl Tx {
+    pub async fn journal_done(&mut self, id: i64, now: Timestamp) -> Result<()> {
+        with_tx!(self, |c| sqlx::query(
+            "UPDATE webhook_events SET state = 'done', processed_at = $2, attempts = attempts + 1, \
+             last_error = NULL, lease_owner = NULL, lease_until = NULL WHERE id = $1"
+        )
+        .bind(id)
+        .bind(now.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Records a failed attempt: retried at `retry_at`, or kept as `failed` when `None`.
+    pub async fn journal_failed(
+        &mut self,
+        id: i64,
+        error: &str,
+        retry_at: Option<Timestamp>,
+    ) -> Result<()> {
+        let (state, next) = match retry_at {
+            Some(t) => ("pending", Some(t.0)),
+            None => ("failed", None),
+        };
+        with_tx!(self, |c| sqlx::query(
+            "UPDATE webhook_events SET state = $2, attempts = attempts + 1, last_error = $3, \
+             next_attempt_at = COALESCE($4, next_attempt_at), lease_owner = NULL, \
+             lease_until = NULL WHERE id = $1"
+        )
+        .bind(id)
+        .bind(state)
+        .bind(error)
+        .bind(next)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}

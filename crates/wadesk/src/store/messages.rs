@@ -1,0 +1,219 @@
+//! Messages: insert, look up, update delivery state, list with keyset pagination.
+
+use sqlx::AssertSqlSafe;
+
+use super::{
+    Arg, Filter, Result, Store, Tx, bind_all,
+    rows::{MESSAGE_COLUMNS, MessageRow, messages},
+    with_pool, with_tx,
+};
+use crate::domain::{DeliveryState, DeliveryStatus, Direction, Message, MessageError, MessageKind, Timestamp};
+
+/// A message to insert.
+#[derive(Debug, Clone)]
+pub struct NewMessage {
+    pub id: String,
+    pub wamid: Option<String>,
+    pub conversation_id: i64,
+    pub direction: Direction,
+    pub kind: MessageKind,
+    pub text: Option<String>,
+    pub content: serde_json::Value,
+    pub reply_to: Option<String>,
+    pub status: DeliveryStatus,
+    pub error: Option<MessageError>,
+    pub author: Option<String>,
+    pub created_at: Timestamp,
+}
+
+/// Filters for the message log. Every field narrows the list.
+#[derive(Debug, Clone, Default)]
+pub struct MessageFilter {
+    /// wa_id or E.164 phone of the customer (digits with or without `+`).
+    pub phone_digits: Option<String>,
+    pub conversation_id: Option<i64>,
+    pub status: Option<DeliveryStatus>,
+    pub direction: Option<Direction>,
+    pub since: Option<Timestamp>,
+    pub until: Option<Timestamp>,
+    /// Keyset position: strictly older than this `(created_at, id)`.
+    pub before: Option<(i64, String)>,
+    pub limit: i64,
+}
+
+impl Tx {
+    /// Inserts the message; `false` if one with the same wamid exists (a duplicate delivery).
+    pub async fn insert_message(&mut self, m: &NewMessage) -> Result<bool> {
+        let content = m.content.to_string();
+        let (code, title, detail) = match &m.error {
+            Some(e) => (Some(e.code), Some(e.title.clone()), e.detail.clone()),
+            None => (None, None, None),
+        };
+        let failed_at = (m.status == DeliveryStatus::Failed).then_some(m.created_at.0);
+        let done = with_tx!(self, |c| sqlx::query(
+            "INSERT INTO messages (id, wamid, conversation_id, direction, kind, text, content, \
+             reply_to, status, error_code, error_title, error_detail, author, created_at, \
+             status_updated_at, failed_at) \
+             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) \
+             ON CONFLICT (wamid) DO NOTHING"
+        )
+        .bind(&m.id)
+        .bind(&m.wamid)
+        .bind(m.conversation_id)
+        .bind(m.direction.as_str())
+        .bind(m.kind.as_str())
+        .bind(&m.text)
+        .bind(&content)
+        .bind(&m.reply_to)
+        .bind(m.status.as_str())
+        .bind(code)
+        .bind(&title)
+        .bind(&detail)
+        .bind(&m.author)
+        .bind(m.created_at.0)
+        .bind(failed_at)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    pub async fn message(&mut self, id: &str) -> Result<Option<Message>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1");
+        let row: Option<MessageRow> =
+            with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)?;
+        row.map(Message::try_from).transpose()
+    }
+
+    pub async fn message_by_wamid(&mut self, wamid: &str) -> Result<Option<Message>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.wamid = $1");
+        let row: Option<MessageRow> =
+            with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(wamid).fetch_optional(c).await)?;
+        row.map(Message::try_from).transpose()
+    }
+
+    /// Records the wamid Graph gave an outbound message. `false` if it already had one.
+    pub async fn attach_wamid(&mut self, id: &str, wamid: &str) -> Result<bool> {
+        let done = with_tx!(self, |c| sqlx::query(
+            "UPDATE messages SET wamid = $2 WHERE id = $1 AND wamid IS NULL"
+        )
+        .bind(id)
+        .bind(wamid)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Writes a message's derived delivery state.
+    pub async fn set_delivery(&mut self, id: &str, d: &DeliveryState) -> Result<()> {
+        let status = d.status.map(DeliveryStatus::as_str);
+        let ms = |t: Option<Timestamp>| t.map(|t| t.0);
+        let (code, title, detail) = match &d.error {
+            Some(e) => (Some(e.code), Some(e.title.clone()), e.detail.clone()),
+            None => (None, None, None),
+        };
+        with_tx!(self, |c| sqlx::query(
+            "UPDATE messages SET status = COALESCE($2, status), \
+             status_updated_at = COALESCE($3, status_updated_at), sent_at = $4, \
+             delivered_at = $5, read_at = $6, played_at = $7, failed_at = $8, \
+             error_code = $9, error_title = $10, error_detail = $11 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(status)
+        .bind(ms(d.status_updated_at))
+        .bind(ms(d.sent_at))
+        .bind(ms(d.delivered_at))
+        .bind(ms(d.read_at))
+        .bind(ms(d.played_at))
+        .bind(ms(d.failed_at))
+        .bind(code)
+        .bind(&title)
+        .bind(&detail)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Marks every unread inbound message of a conversation read; returns their wamids.
+    pub async fn mark_inbound_read(&mut self, conversation_id: i64, now: Timestamp) -> Result<Vec<String>> {
+        let rows: Vec<(Option<String>,)> = with_tx!(self, |c| sqlx::query_as(
+            "UPDATE messages SET status = 'read', read_at = $2, status_updated_at = $2 \
+             WHERE conversation_id = $1 AND direction = 'inbound' AND status = 'received' \
+             RETURNING wamid"
+        )
+        .bind(conversation_id)
+        .bind(now.0)
+        .fetch_all(c)
+        .await)?;
+        Ok(rows.into_iter().filter_map(|(w,)| w).collect())
+    }
+}
+
+impl Store {
+    pub async fn message(&self, id: &str) -> Result<Option<Message>> {
+        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1 OR m.wamid = $1");
+        let row: Option<MessageRow> =
+            with_pool!(&self.read, |p| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await)?;
+        row.map(Message::try_from).transpose()
+    }
+
+    pub async fn messages_by_ids(&self, ids: &[String]) -> Result<Vec<Message>> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id IN ({})",
+            super::placeholders(1, ids.len())
+        );
+        let args: Vec<Arg> = ids.iter().cloned().map(Arg::Text).collect();
+        let rows: Vec<MessageRow> =
+            with_pool!(&self.read, |p| bind_all!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?;
+        messages(rows)
+    }
+
+    /// Messages newest first, narrowed by `filter`.
+    pub async fn list_messages(&self, filter: &MessageFilter) -> Result<Vec<Message>> {
+        let mut w = Filter::default();
+        if let Some(digits) = &filter.phone_digits {
+            w.and(
+                "m.conversation_id IN (SELECT c.id FROM conversations c JOIN contacts k \
+                 ON k.id = c.contact_id WHERE k.wa_id = ? OR k.phone = ?)",
+                [Arg::Text(digits.clone()), Arg::Text(format!("+{digits}"))],
+            );
+        }
+        if let Some(id) = filter.conversation_id {
+            w.and("m.conversation_id = ?", [Arg::Int(id)]);
+        }
+        if let Some(s) = filter.status {
+            w.and("m.status = ?", [Arg::Text(s.as_str().into())]);
+        }
+        if let Some(d) = filter.direction {
+            w.and("m.direction = ?", [Arg::Text(d.as_str().into())]);
+        }
+        if let Some(t) = filter.since {
+            w.and("m.created_at >= ?", [Arg::Int(t.0)]);
+        }
+        if let Some(t) = filter.until {
+            w.and("m.created_at < ?", [Arg::Int(t.0)]);
+        }
+        if let Some((at, id)) = &filter.before {
+            w.and(
+                "(m.created_at < ? OR (m.created_at = ? AND m.id < ?))",
+                [Arg::Int(*at), Arg::Int(*at), Arg::Text(id.clone())],
+            );
+        }
+        let sql = format!(
+            "SELECT {MESSAGE_COLUMNS} FROM messages m {} \
+             ORDER BY m.created_at DESC, m.id DESC LIMIT ${}",
+            w.sql(),
+            w.next()
+        );
+        let rows: Vec<MessageRow> = with_pool!(&self.read, |p| bind_all!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args)
+            .bind(filter.limit)
+            .fetch_all(p)
+            .await)?;
+        messages(rows)
+    }
+}

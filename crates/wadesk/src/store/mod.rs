@@ -1,0 +1,328 @@
+//! All SQL lives here. One `Store` over SQLite (embedded default) or PostgreSQL, with the same
+//! queries on both (`$N` placeholders, `RETURNING`, unix-ms integers); the few dialect
+//! differences are marked `dialect:` where they occur. Returns domain types.
+//!
+//! SQLite has one writer: writes go through a one-connection pool (so writers queue in-process
+//! instead of failing with SQLITE_BUSY) and reads through a separate pool. On PostgreSQL both
+//! are the same pool.
+
+mod conversations;
+mod journal;
+mod messages;
+mod outbox;
+mod rows;
+mod statuses;
+mod tokens;
+
+use std::{str::FromStr, time::Duration};
+
+use sqlx::{
+    PgPool, Postgres, Sqlite, SqlitePool, Transaction,
+    postgres::PgPoolOptions,
+    sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
+};
+
+pub use conversations::{ContactKey, ConversationFilter};
+pub use journal::{JournalEntry, JournalState, NewJournalEntry};
+pub use messages::{MessageFilter, NewMessage};
+pub use outbox::{ClaimedSend, OutboxCounts, Pause};
+pub use statuses::{NewStatusEvent, StoredStatus};
+pub use tokens::{Role, TokenRecord};
+
+/// Storage failures. Callers map them to 503/500; the message is for logs, not for clients.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    #[error("database error: {0}")]
+    Database(#[from] sqlx::Error),
+    #[error("migration failed: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("unexpected data in the database: {0}")]
+    Corrupt(String),
+    #[error("unsupported DATABASE_URL (use sqlite://path or postgres://…): {0}")]
+    BadUrl(String),
+}
+
+impl StoreError {
+    /// True when the database cannot be reached (as opposed to a query that failed).
+    pub fn is_unavailable(&self) -> bool {
+        matches!(
+            self,
+            Self::Database(
+                sqlx::Error::PoolTimedOut | sqlx::Error::Io(_) | sqlx::Error::PoolClosed
+            )
+        )
+    }
+}
+
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+#[derive(Clone, Debug)]
+enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+/// Runs `$body` with `$c` bound to the concrete pool of either backend.
+macro_rules! with_pool {
+    ($pool:expr, |$c:ident| $body:expr) => {
+        match $pool {
+            $crate::store::Pool::Sqlite($c) => $body,
+            $crate::store::Pool::Postgres($c) => $body,
+        }
+    };
+}
+/// Runs `$body` with `$c` bound to the transaction's connection of either backend.
+macro_rules! with_tx {
+    ($tx:expr, |$c:ident| $body:expr) => {
+        match &mut $tx.0 {
+            $crate::store::TxInner::Sqlite(t) => {
+                let $c = &mut **t;
+                $body
+            }
+            $crate::store::TxInner::Postgres(t) => {
+                let $c = &mut **t;
+                $body
+            }
+        }
+    };
+}
+pub(crate) use {with_pool, with_tx};
+
+enum TxInner {
+    Sqlite(Transaction<'static, Sqlite>),
+    Postgres(Transaction<'static, Postgres>),
+}
+
+/// A write transaction. Dropped without `commit` it rolls back.
+pub struct Tx(TxInner);
+
+impl Tx {
+    pub async fn commit(self) -> Result<()> {
+        match self.0 {
+            TxInner::Sqlite(t) => t.commit().await?,
+            TxInner::Postgres(t) => t.commit().await?,
+        }
+        Ok(())
+    }
+
+    /// Starts a savepoint so one failing item can be undone without losing the batch.
+    pub async fn savepoint(&mut self) -> Result<()> {
+        self.exec("SAVEPOINT item").await
+    }
+
+    pub async fn release_savepoint(&mut self) -> Result<()> {
+        self.exec("RELEASE SAVEPOINT item").await
+    }
+
+    pub async fn rollback_to_savepoint(&mut self) -> Result<()> {
+        self.exec("ROLLBACK TO SAVEPOINT item").await?;
+        self.exec("RELEASE SAVEPOINT item").await
+    }
+
+    async fn exec(&mut self, sql: &'static str) -> Result<()> {
+        with_tx!(self, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+}
+
+/// Which database a store runs on.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Connection settings beyond the URL.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    pub max_connections: u32,
+    pub acquire_timeout: Duration,
+    /// PostgreSQL `statement_timeout`.
+    pub statement_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 8,
+            acquire_timeout: Duration::from_secs(5),
+            statement_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+/// The database handle shared by every service.
+#[derive(Clone, Debug)]
+pub struct Store {
+    read: Pool,
+    write: Pool,
+    backend: Backend,
+}
+
+impl Store {
+    /// Connects, creating the SQLite file if needed, and applies pending migrations.
+    pub async fn connect(url: &str, options: &StoreOptions) -> Result<Self> {
+        let store = if url.starts_with("sqlite:") {
+            Self::connect_sqlite(url, options).await?
+        } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
+            Self::connect_postgres(url, options).await?
+        } else {
+            return Err(StoreError::BadUrl(url.split(':').next().unwrap_or("").to_owned()));
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<Self> {
+        let connect = SqliteConnectOptions::from_str(url)?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            // A 200 means committed: FULL makes the commit durable across power loss too.
+            .synchronous(SqliteSynchronous::Full)
+            .busy_timeout(Duration::from_secs(10))
+            .foreign_keys(true)
+            .pragma("temp_store", "memory")
+            .pragma("cache_size", "-32000");
+        let write = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+            .connect_with(connect.clone())
+            .await?;
+        let read = SqlitePoolOptions::new()
+            .max_connections(options.max_connections.max(1))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect.read_only(true))
+            .await?;
+        Ok(Self {
+            read: Pool::Sqlite(read),
+            write: Pool::Sqlite(write),
+            backend: Backend::Sqlite,
+        })
+    }
+
+    async fn connect_postgres(url: &str, options: &StoreOptions) -> Result<Self> {
+        let timeout_ms = options.statement_timeout.as_millis().to_string();
+        let connect = sqlx::postgres::PgConnectOptions::from_str(url)?
+            .options([("statement_timeout", timeout_ms.as_str())]);
+        let pool = PgPoolOptions::new()
+            .max_connections(options.max_connections.max(2))
+            .acquire_timeout(options.acquire_timeout)
+            .connect_with(connect)
+            .await?;
+        Ok(Self {
+            read: Pool::Postgres(pool.clone()),
+            write: Pool::Postgres(pool),
+            backend: Backend::Postgres,
+        })
+    }
+
+    async fn migrate(&self) -> Result<()> {
+        match &self.write {
+            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
+        }
+        Ok(())
+    }
+
+    pub fn backend(&self) -> Backend {
+        self.backend
+    }
+
+    /// Begins a write transaction.
+    pub async fn begin(&self) -> Result<Tx> {
+        Ok(Tx(match &self.write {
+            Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
+            Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
+        }))
+    }
+
+    /// A trivial round trip, for health checks.
+    pub async fn ping(&self) -> Result<()> {
+        with_pool!(&self.read, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        Ok(())
+    }
+
+    pub async fn close(&self) {
+        for pool in [&self.read, &self.write] {
+            with_pool!(pool, |p| p.close().await);
+        }
+    }
+}
+
+/// `$start, $start+1, …` for `n` values, for `IN (…)` lists.
+fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n)
+        .map(|i| format!("${i}"))
+        .collect::<Vec<_>>()
+        .join(", ")
+}
+
+/// Opaque keyset cursor `<millis>.<id>` (id may be any text without dots at the start).
+pub fn encode_cursor(at: i64, id: &str) -> String {
+    format!("{at}.{id}")
+}
+
+pub fn decode_cursor(cursor: &str) -> Option<(i64, String)> {
+    let (at, id) = cursor.split_once('.')?;
+    Some((at.parse().ok()?, id.to_owned()))
+}
+
+/// A bind value for queries assembled at run time.
+#[derive(Debug, Clone)]
+enum Arg {
+    Int(i64),
+    Text(String),
+}
+
+/// `WHERE` clauses with numbered placeholders, built at run time for filtered lists.
+#[derive(Debug, Default)]
+struct Filter {
+    clauses: Vec<String>,
+    args: Vec<Arg>,
+}
+
+impl Filter {
+    /// Adds a clause; each `?` in `clause` becomes the next `$N`, bound to the next of `args`.
+    fn and(&mut self, clause: &str, args: impl IntoIterator<Item = Arg>) -> &mut Self {
+        let mut args = args.into_iter();
+        let mut out = String::with_capacity(clause.len() + 8);
+        for c in clause.chars() {
+            if c == '?' {
+                self.args.extend(args.next());
+                out.push_str(&format!("${}", self.args.len()));
+            } else {
+                out.push(c);
+            }
+        }
+        self.clauses.push(out);
+        self
+    }
+
+    fn sql(&self) -> String {
+        if self.clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", self.clauses.join(" AND "))
+        }
+    }
+
+    /// The placeholder number the next argument would take.
+    fn next(&self) -> usize {
+        self.args.len() + 1
+    }
+}
+
+/// Binds a `Filter`'s arguments (and then any extra) onto a query of either backend.
+macro_rules! bind_all {
+    ($q:expr, $args:expr) => {{
+        let mut q = $q;
+        for a in $args {
+            q = match a {
+                $crate::store::Arg::Int(v) => q.bind(*v),
+                $crate::store::Arg::Text(s) => q.bind(s.clone()),
+            };
+        }
+        q
+    }};
+}
+pub(crate) use bind_all;

@@ -1,0 +1,251 @@
+//! The outbox: one row per outbound message until Graph accepts it or it fails for good,
+//! claimed per business number with a lease; pauses; idempotency keys.
+
+use sqlx::AssertSqlSafe;
+
+use super::{Backend, Result, Store, Tx, with_pool, with_tx};
+use crate::domain::{Message, Timestamp};
+
+/// A send claimed by a dispatcher.
+#[derive(Debug, Clone)]
+pub struct ClaimedSend {
+    pub outbox_id: i64,
+    pub recipient: String,
+    pub attempts: i64,
+    pub pair_limited: i64,
+    pub message: Message,
+}
+
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, serde::Serialize)]
+pub struct OutboxCounts {
+    pub queued: i64,
+    pub retrying: i64,
+    pub failed: i64,
+}
+
+/// Sending is paused for a business number (e.g. its token expired).
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct Pause {
+    pub phone_number_id: String,
+    pub code: Option<i64>,
+    pub reason: String,
+    pub token_fingerprint: Option<String>,
+    pub paused_at: i64,
+}
+
+impl Tx {
+    pub async fn enqueue_send(
+        &mut self,
+        message_id: &str,
+        phone_number_id: &str,
+        recipient: &str,
+        now: Timestamp,
+    ) -> Result<()> {
+        with_tx!(self, |c| sqlx::query(
+            "INSERT INTO outbox (message_id, phone_number_id, recipient, next_attempt_at, created_at) \
+             VALUES ($1, $2, $3, $4, $4)"
+        )
+        .bind(message_id)
+        .bind(phone_number_id)
+        .bind(recipient)
+        .bind(now.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Removes a message's outbox row (accepted, failed for good, or reconciled by a status).
+    pub async fn finish_send(&mut self, message_id: &str) -> Result<bool> {
+        let done = with_tx!(self, |c| sqlx::query("DELETE FROM outbox WHERE message_id = $1")
+            .bind(message_id)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    /// Records an idempotency key for a new message, or returns the (request hash, message id)
+    /// it was first used with.
+    pub async fn claim_idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+        request_hash: &str,
+        message_id: &str,
+        now: Timestamp,
+    ) -> Result<Option<(String, String)>> {
+        let existing: Option<(String, String)> = with_tx!(self, |c| sqlx::query_as(
+            "SELECT request_hash, message_id FROM idempotency_keys WHERE scope = $1 AND key = $2"
+        )
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(c)
+        .await)?;
+        if existing.is_some() {
+            return Ok(existing);
+        }
+        with_tx!(self, |c| sqlx::query(
+            "INSERT INTO idempotency_keys (scope, key, request_hash, message_id, created_at) \
+             VALUES ($1, $2, $3, $4, $5)"
+        )
+        .bind(scope)
+        .bind(key)
+        .bind(request_hash)
+        .bind(message_id)
+        .bind(now.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(None)
+    }
+}
+
+impl Store {
+    /// Leases due sends of one business number, at most one per recipient (the oldest), so each
+    /// customer receives messages in the order they were written.
+    pub async fn claim_sends(
+        &self,
+        phone_number_id: &str,
+        owner: &str,
+        now: Timestamp,
+        lease_until: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<ClaimedSend>> {
+        // dialect: PostgreSQL skips rows another instance is claiming at the same moment.
+        let lock = match self.backend {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "UPDATE outbox SET lease_owner = $1, lease_until = $2 WHERE id IN \
+             (SELECT o.id FROM outbox o WHERE o.phone_number_id = $3 AND o.next_attempt_at <= $4 \
+              AND (o.lease_until IS NULL OR o.lease_until < $4) \
+              AND NOT EXISTS (SELECT 1 FROM outbox p WHERE p.phone_number_id = o.phone_number_id \
+                              AND p.recipient = o.recipient AND p.id < o.id) \
+              ORDER BY o.next_attempt_at, o.id LIMIT $5 {lock}) \
+             RETURNING id, message_id, recipient, attempts, pair_limited"
+        );
+        let mut rows: Vec<(i64, String, String, i64, i64)> =
+            with_pool!(&self.write, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(owner)
+                .bind(lease_until.0)
+                .bind(phone_number_id)
+                .bind(now.0)
+                .bind(limit)
+                .fetch_all(p)
+                .await)?;
+        rows.sort_by_key(|r| r.0);
+        let ids: Vec<String> = rows.iter().map(|r| r.1.clone()).collect();
+        let mut messages = self.messages_by_ids(&ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(outbox_id, message_id, recipient, attempts, pair_limited)| {
+                let i = messages.iter().position(|m| m.id == message_id)?;
+                Some(ClaimedSend {
+                    outbox_id,
+                    recipient,
+                    attempts,
+                    pair_limited,
+                    message: messages.swap_remove(i),
+                })
+            })
+            .collect())
+    }
+
+    /// Puts a claimed send back to wait until `next_attempt_at`.
+    pub async fn reschedule_send(
+        &self,
+        outbox_id: i64,
+        next_attempt_at: Timestamp,
+        error: Option<&str>,
+        counts_as_attempt: bool,
+        pair_limited: bool,
+    ) -> Result<()> {
+        with_pool!(&self.write, |p| sqlx::query(
+            "UPDATE outbox SET next_attempt_at = $2, last_error = COALESCE($3, last_error), \
+             attempts = attempts + $4, pair_limited = pair_limited + $5, \
+             lease_owner = NULL, lease_until = NULL WHERE id = $1"
+        )
+        .bind(outbox_id)
+        .bind(next_attempt_at.0)
+        .bind(error)
+        .bind(i64::from(counts_as_attempt))
+        .bind(i64::from(pair_limited))
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// When the earliest send of a number becomes due, if any is waiting.
+    pub async fn next_send_due(&self, phone_number_id: &str) -> Result<Option<Timestamp>> {
+        let row: (Option<i64>,) = with_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT MIN(CASE WHEN lease_until IS NOT NULL AND lease_until > next_attempt_at \
+             THEN lease_until ELSE next_attempt_at END) FROM outbox WHERE phone_number_id = $1"
+        )
+        .bind(phone_number_id)
+        .fetch_one(p)
+        .await)?;
+        Ok(row.0.map(Timestamp))
+    }
+
+    pub async fn outbox_counts(&self) -> Result<OutboxCounts> {
+        let (queued, retrying): (i64, i64) = with_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT COALESCE(SUM(CASE WHEN attempts = 0 THEN 1 ELSE 0 END), 0), \
+             COALESCE(SUM(CASE WHEN attempts > 0 THEN 1 ELSE 0 END), 0) FROM outbox"
+        )
+        .fetch_one(p)
+        .await)?;
+        let (failed,): (i64,) = with_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT COUNT(*) FROM messages WHERE direction = 'outbound' AND status = 'failed'"
+        )
+        .fetch_one(p)
+        .await)?;
+        Ok(OutboxCounts {
+            queued,
+            retrying,
+            failed,
+        })
+    }
+
+    pub async fn pause_sending(&self, pause: &Pause) -> Result<()> {
+        with_pool!(&self.write, |p| sqlx::query(
+            "INSERT INTO outbox_pauses (phone_number_id, code, reason, token_fingerprint, paused_at) \
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (phone_number_id) DO UPDATE SET \
+             code = excluded.code, reason = excluded.reason, \
+             token_fingerprint = excluded.token_fingerprint, paused_at = excluded.paused_at"
+        )
+        .bind(&pause.phone_number_id)
+        .bind(pause.code)
+        .bind(&pause.reason)
+        .bind(&pause.token_fingerprint)
+        .bind(pause.paused_at)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(())
+    }
+
+    /// Lifts a pause; `false` if there was none.
+    pub async fn resume_sending(&self, phone_number_id: &str) -> Result<bool> {
+        let done = with_pool!(&self.write, |p| sqlx::query(
+            "DELETE FROM outbox_pauses WHERE phone_number_id = $1"
+        )
+        .bind(phone_number_id)
+        .execute(p)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+
+    pub async fn pause_of(&self, phone_number_id: &str) -> Result<Option<Pause>> {
+        Ok(with_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT phone_number_id, code, reason, token_fingerprint, paused_at \
+             FROM outbox_pauses WHERE phone_number_id = $1"
+        )
+        .bind(phone_number_id)
+        .fetch_optional(p)
+        .await)?)
+    }
+}
