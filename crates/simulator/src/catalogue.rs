@@ -4,29 +4,51 @@
 use whatsapp::error::{ApiError, ErrorData, GraphError, GraphErrorBody};
 
 /// Where Meta's error objects point for help.
-pub const ERROR_HREF: &str = "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/";
+pub const ERROR_HREF: &str =
+    "https://developers.facebook.com/docs/whatsapp/cloud-api/support/error-codes/";
 
 /// The documented title and details of an error code; a generic pair for unknown codes.
 pub(crate) fn describe(code: i64) -> (&'static str, &'static str) {
     match code {
-        0 => ("AuthException", "We were unable to authenticate the app user."),
+        0 => (
+            "AuthException",
+            "We were unable to authenticate the app user.",
+        ),
         1 => ("API Unknown", "Invalid request or possible server error."),
-        2 => ("API Service", "Temporary due to downtime or due to being overloaded."),
+        2 => (
+            "API Service",
+            "Temporary due to downtime or due to being overloaded.",
+        ),
         3 => ("API Method", "Capability or permissions issue."),
-        4 => ("API Too Many Calls", "The app has reached its API call rate limit."),
-        10 => ("Permission Denied", "Permission is either not granted or has been removed."),
+        4 => (
+            "API Too Many Calls",
+            "The app has reached its API call rate limit.",
+        ),
+        10 => (
+            "Permission Denied",
+            "Permission is either not granted or has been removed.",
+        ),
         100 => (
             "Invalid parameter",
             "The request included one or more unsupported or misspelled parameters.",
         ),
         190 => ("Access token has expired", "Your access token has expired."),
-        200..=299 => ("API Permission", "Permission is either not granted or has been removed."),
+        200..=299 => (
+            "API Permission",
+            "Permission is either not granted or has been removed.",
+        ),
         368 => (
             "Temporarily blocked for policies violations",
             "The WhatsApp Business Account associated with the app has been restricted or disabled for violating a platform policy.",
         ),
-        80007 => ("Rate limit issues", "The WhatsApp Business Account has reached its rate limit."),
-        130429 => ("Rate limit hit", "Cloud API message throughput has been reached."),
+        80007 => (
+            "Rate limit issues",
+            "The WhatsApp Business Account has reached its rate limit.",
+        ),
+        130429 => (
+            "Rate limit hit",
+            "Cloud API message throughput has been reached.",
+        ),
         130472 => (
             "User's number is part of an experiment",
             "Message was not sent as part of an experiment.",
@@ -35,12 +57,30 @@ pub(crate) fn describe(code: i64) -> (&'static str, &'static str) {
             "Business account is restricted from messaging users in this country",
             "The WhatsApp Business Account is restricted from messaging users in certain countries.",
         ),
-        131000 => ("Something went wrong", "Message failed to send due to an unknown error."),
-        131005 => ("Access denied", "Permission is either not granted or has been removed."),
-        131008 => ("Required parameter is missing", "The request is missing a required parameter."),
-        131009 => ("Parameter value is not valid", "One or more parameter values are invalid."),
-        131016 => ("Service unavailable", "A service is temporarily unavailable."),
-        131021 => ("Recipient cannot be sender", "Sender and recipient phone number is the same."),
+        131000 => (
+            "Something went wrong",
+            "Message failed to send due to an unknown error.",
+        ),
+        131005 => (
+            "Access denied",
+            "Permission is either not granted or has been removed.",
+        ),
+        131008 => (
+            "Required parameter is missing",
+            "The request is missing a required parameter.",
+        ),
+        131009 => (
+            "Parameter value is not valid",
+            "One or more parameter values are invalid.",
+        ),
+        131016 => (
+            "Service unavailable",
+            "A service is temporarily unavailable.",
+        ),
+        131021 => (
+            "Recipient cannot be sender",
+            "Sender and recipient phone number is the same.",
+        ),
         131026 => (
             "Message undeliverable",
             "Unable to deliver message. Reasons can include: the recipient phone number is not a WhatsApp phone number; the recipient has not accepted our new Terms of Service and Privacy Policy; the recipient is using an old WhatsApp version.",
@@ -73,14 +113,26 @@ pub(crate) fn describe(code: i64) -> (&'static str, &'static str) {
             "Unable to deliver the message. This recipient has chosen to stop receiving marketing messages on WhatsApp from your business.",
             "The recipient has stopped marketing messages from your business.",
         ),
-        131051 => ("Message type unknown", "Message type is currently not supported."),
-        131052 => ("Media download error", "Unable to download the media sent by the user."),
-        131053 => ("Media upload error", "Unable to upload the media used in the message."),
+        131051 => (
+            "Message type unknown",
+            "Message type is currently not supported.",
+        ),
+        131052 => (
+            "Media download error",
+            "Unable to download the media sent by the user.",
+        ),
+        131053 => (
+            "Media upload error",
+            "Unable to upload the media used in the message.",
+        ),
         131056 => (
             "(Business Account, Consumer Account) pair rate limit hit",
             "Message failed to send because there were too many messages sent from this phone number to the same phone number in a short period of time.",
         ),
-        131057 => ("Account in maintenance mode", "Business Account is in maintenance mode."),
+        131057 => (
+            "Account in maintenance mode",
+            "Business Account is in maintenance mode.",
+        ),
         132000 => (
             "Number of parameters does not match the expected number of params",
             "The number of variable parameter values included in the request did not match the number of variable parameters defined in the template.",
@@ -89,7 +141,10 @@ pub(crate) fn describe(code: i64) -> (&'static str, &'static str) {
             "Template name does not exist in the translation",
             "The template does not exist in the specified language or the template has not been approved.",
         ),
-        132005 => ("Template Hydrated Text Too Long", "Translated text is too long."),
+        132005 => (
+            "Template Hydrated Text Too Long",
+            "Translated text is too long.",
+        ),
         132007 => (
             "Template Format Character Policy Violated",
             "Template content violates a WhatsApp policy.",
@@ -98,8 +153,14 @@ pub(crate) fn describe(code: i64) -> (&'static str, &'static str) {
             "Template Parameter Format Mismatch",
             "Variable parameter values formatted incorrectly.",
         ),
-        132015 => ("Template is Paused", "Template is paused due to low quality."),
-        132016 => ("Template is Disabled", "Template has been paused too many times due to low quality and is now permanently disabled."),
+        132015 => (
+            "Template is Paused",
+            "Template is paused due to low quality.",
+        ),
+        132016 => (
+            "Template is Disabled",
+            "Template has been paused too many times due to low quality and is now permanently disabled.",
+        ),
         133010 => (
             "Phone number not registered",
             "The phone number is not registered on the WhatsApp Business Platform.",
@@ -194,7 +255,11 @@ mod tests {
         );
         assert!(body.error.message.starts_with("(#130429)"));
         let auth = graph_error(190, None, "AZ");
-        assert!(auth.error.message.starts_with("Error validating access token"));
+        assert!(
+            auth.error
+                .message
+                .starts_with("Error validating access token")
+        );
         assert_eq!(http_status(190), 401);
         assert_eq!(http_status(131047), 400);
     }

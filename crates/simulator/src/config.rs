@@ -146,7 +146,10 @@ mod tests {
     #[test]
     fn debug_redacts_secrets() {
         let shown = format!("{:?}", Config::new("s3cret", "t0ken"));
-        assert!(!shown.contains("s3cret") && !shown.contains("t0ken"), "{shown}");
+        assert!(
+            !shown.contains("s3cret") && !shown.contains("t0ken"),
+            "{shown}"
+        );
     }
 
     #[test]

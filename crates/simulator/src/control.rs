@@ -17,7 +17,10 @@ use crate::{config::StatusPlan, delivery::DeliveryError, fault::Fault, sim::Simu
 
 pub(crate) fn router() -> Router<Simulator> {
     Router::new()
-        .route("/_sim/faults", get(list_faults).post(inject_fault).delete(clear_faults))
+        .route(
+            "/_sim/faults",
+            get(list_faults).post(inject_fault).delete(clear_faults),
+        )
         .route("/_sim/sends", get(list_sends))
         .route("/_sim/read-receipts", get(list_read_receipts))
         .route("/_sim/deliveries", get(list_deliveries))
@@ -135,7 +138,10 @@ struct WebhookUrlDto {
     url: String,
 }
 
-async fn set_webhook_url(State(sim): State<Simulator>, Json(dto): Json<WebhookUrlDto>) -> StatusCode {
+async fn set_webhook_url(
+    State(sim): State<Simulator>,
+    Json(dto): Json<WebhookUrlDto>,
+) -> StatusCode {
     sim.set_webhook_url(dto.url);
     StatusCode::NO_CONTENT
 }
@@ -151,10 +157,16 @@ struct InboundDto {
 async fn post_inbound(State(sim): State<Simulator>, Json(dto): Json<InboundDto>) -> Response {
     match sim.customer_writes(dto.message, &dto.name).await {
         Ok(status) => Json(json!({"status": status})).into_response(),
-        Err(e @ DeliveryError::InvalidMessage(_)) => {
-            (StatusCode::BAD_REQUEST, Json(json!({"error": e.to_string()}))).into_response()
-        }
-        Err(e) => (StatusCode::BAD_GATEWAY, Json(json!({"error": e.to_string()}))).into_response(),
+        Err(e @ DeliveryError::InvalidMessage(_)) => (
+            StatusCode::BAD_REQUEST,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
+        Err(e) => (
+            StatusCode::BAD_GATEWAY,
+            Json(json!({"error": e.to_string()})),
+        )
+            .into_response(),
     }
 }
 

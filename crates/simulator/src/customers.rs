@@ -46,49 +46,78 @@ const PERSONAS: &[Persona] = &[
     Persona {
         name: "Ana Souza",
         wa_id: "5511988887777",
-        lines: &["Oi! Meu pedido #4521 ainda não chegou 😕", "Vocês entregam em Campinas?", "Qual é o prazo de troca?"],
+        lines: &[
+            "Oi! Meu pedido #4521 ainda não chegou 😕",
+            "Vocês entregam em Campinas?",
+            "Qual é o prazo de troca?",
+        ],
         place: (-23.5614, -46.6559, "Casa", "Av. Paulista, 1578, São Paulo"),
     },
     Persona {
         name: "Liam O'Connor",
         wa_id: "447700900123",
-        lines: &["Hi, where is my order #4521?", "The parcel arrived damaged, what should I do?", "Can I change the delivery address?"],
+        lines: &[
+            "Hi, where is my order #4521?",
+            "The parcel arrived damaged, what should I do?",
+            "Can I change the delivery address?",
+        ],
         place: (51.5072, -0.1276, "Home", "10 Downing St, London"),
     },
     Persona {
         name: "Priya Sharma",
         wa_id: "919876543210",
-        lines: &["Hello, I was charged twice for order #7783", "Is the blue kurta available in size M?", "Please share the return policy."],
+        lines: &[
+            "Hello, I was charged twice for order #7783",
+            "Is the blue kurta available in size M?",
+            "Please share the return policy.",
+        ],
         place: (19.076, 72.8777, "Office", "Bandra Kurla Complex, Mumbai"),
     },
     Persona {
         name: "Carlos Méndez",
         wa_id: "5215512345678",
-        lines: &["Hola, ¿tienen envío a Guadalajara?", "¿Cuánto tarda en llegar mi pedido?", "Ya hice el pago, ¿me confirman?"],
+        lines: &[
+            "Hola, ¿tienen envío a Guadalajara?",
+            "¿Cuánto tarda en llegar mi pedido?",
+            "Ya hice el pago, ¿me confirman?",
+        ],
         place: (19.4326, -99.1332, "Oficina", "Av. Reforma 222, CDMX"),
     },
     Persona {
         name: "Jonas Müller",
         wa_id: "4915112345678",
-        lines: &["Guten Tag, ich möchte meine Bestellung stornieren.", "Wann kommt meine Lieferung an?"],
+        lines: &[
+            "Guten Tag, ich möchte meine Bestellung stornieren.",
+            "Wann kommt meine Lieferung an?",
+        ],
         place: (52.52, 13.405, "Büro", "Friedrichstraße 43, Berlin"),
     },
     Persona {
         name: "Emily Chen",
         wa_id: "14155550123",
-        lines: &["Hi! Do you have this in stock?", "My promo code SPRING20 doesn't work", "Thanks for the quick help yesterday!"],
+        lines: &[
+            "Hi! Do you have this in stock?",
+            "My promo code SPRING20 doesn't work",
+            "Thanks for the quick help yesterday!",
+        ],
         place: (37.7749, -122.4194, "Home", "Market St, San Francisco"),
     },
     Persona {
         name: "Fatima Zahra",
         wa_id: "212612345678",
-        lines: &["Bonjour, est-ce que vous livrez à Casablanca ?", "J'ai reçu le mauvais article 😞"],
+        lines: &[
+            "Bonjour, est-ce que vous livrez à Casablanca ?",
+            "J'ai reçu le mauvais article 😞",
+        ],
         place: (33.5731, -7.5898, "Maison", "Boulevard d'Anfa, Casablanca"),
     },
     Persona {
         name: "Kwame Mensah",
         wa_id: "233241234567",
-        lines: &["Good afternoon, my order #6610 says delivered but I didn't get it", "Can I pay on delivery?"],
+        lines: &[
+            "Good afternoon, my order #6610 says delivered but I didn't get it",
+            "Can I pay on delivery?",
+        ],
         place: (5.6037, -0.187, "Shop", "Oxford St, Osu, Accra"),
     },
 ];
@@ -104,7 +133,12 @@ const REPLIES: &[&str] = &[
     "Still waiting…",
 ];
 
-const CAPTIONS: &[&str] = &["Broken seal", "This is what I received", "Is this the right model?", "Payment receipt"];
+const CAPTIONS: &[&str] = &[
+    "Broken seal",
+    "This is what I received",
+    "Is this the right model?",
+    "Payment receipt",
+];
 
 struct Customer {
     name: String,
@@ -118,7 +152,11 @@ fn crowd(size: usize) -> Vec<Customer> {
             let persona = PERSONAS.get(i % PERSONAS.len())?;
             let round = i / PERSONAS.len();
             if round == 0 {
-                return Some(Customer { name: persona.name.to_owned(), wa_id: persona.wa_id.to_owned(), persona });
+                return Some(Customer {
+                    name: persona.name.to_owned(),
+                    wa_id: persona.wa_id.to_owned(),
+                    persona,
+                });
             }
             // Further rounds: same country and style, another number.
             let (head, tail) = persona.wa_id.split_at(persona.wa_id.len() - 3);
@@ -169,10 +207,20 @@ fn answer(customer: &Customer, wamid: &str) -> Value {
         return payload::reaction(from, wamid, emoji);
     }
     let text = payload::text(from, REPLIES.choose(&mut rng).copied().unwrap_or("Ok"));
-    if roll < 55 { payload::with_context(text, wamid) } else { text }
+    if roll < 55 {
+        payload::with_context(text, wamid)
+    } else {
+        text
+    }
 }
 
-fn write_later(sim: &Simulator, cancel: &CancellationToken, delay: Duration, message: Value, name: String) {
+fn write_later(
+    sim: &Simulator,
+    cancel: &CancellationToken,
+    delay: Duration,
+    message: Value,
+    name: String,
+) {
     let (sim, cancel) = (sim.clone(), cancel.clone());
     tokio::spawn(async move {
         tokio::select! {
@@ -194,13 +242,19 @@ pub fn spawn_crowd(sim: Simulator, customers: usize, cancel: CancellationToken) 
 
 /// Starts `customers` simulated customers at the given pace until `cancel` fires or the
 /// simulator shuts down.
-pub fn spawn_crowd_paced(sim: Simulator, customers: usize, pace: Pace, cancel: CancellationToken) -> JoinHandle<()> {
+pub fn spawn_crowd_paced(
+    sim: Simulator,
+    customers: usize,
+    pace: Pace,
+    cancel: CancellationToken,
+) -> JoinHandle<()> {
     let crowd = crowd(customers);
+    // Subscribed before returning, so no send made after this call is missed.
+    let mut feed = sim.subscribe();
     tokio::spawn(async move {
         if crowd.is_empty() {
             return;
         }
-        let mut feed = sim.subscribe();
         let mut last_from_business: HashMap<String, String> = HashMap::new();
         let mut next = Instant::now() + between(pace.between);
         loop {
@@ -241,6 +295,9 @@ mod tests {
         ids.sort();
         ids.dedup();
         assert_eq!(ids.len(), 20);
-        assert!(c.iter().all(|c| (10..=15).contains(&c.wa_id.len()) && c.wa_id.chars().all(|ch| ch.is_ascii_digit())));
+        assert!(
+            c.iter().all(|c| (10..=15).contains(&c.wa_id.len())
+                && c.wa_id.chars().all(|ch| ch.is_ascii_digit()))
+        );
     }
 }

@@ -49,7 +49,8 @@ impl Simulator {
     /// Serialises `notification` as Meta does (non-ASCII escaped), signs it and posts it once.
     /// Returns the receiver's HTTP status.
     pub async fn deliver(&self, notification: Value) -> Result<u16, DeliveryError> {
-        let body = to_meta_json(&notification).map_err(|e| DeliveryError::InvalidMessage(e.to_string()))?;
+        let body = to_meta_json(&notification)
+            .map_err(|e| DeliveryError::InvalidMessage(e.to_string()))?;
         self.deliver_raw(body).await
     }
 
@@ -67,24 +68,41 @@ impl Simulator {
     /// A customer writes: wraps one `messages[]` item (see [`crate::payload`]) in a full
     /// notification with `contacts[]` (`profile_name`, `wa_id` = `from`) and the business
     /// number's metadata, and delivers it with retries. Registered media get their `url`.
-    pub async fn customer_writes(&self, message: Value, profile_name: &str) -> Result<u16, DeliveryError> {
+    pub async fn customer_writes(
+        &self,
+        message: Value,
+        profile_name: &str,
+    ) -> Result<u16, DeliveryError> {
         let notification = self.inbound_notification(message, profile_name)?;
-        let body = to_meta_json(&notification).map_err(|e| DeliveryError::InvalidMessage(e.to_string()))?;
+        let body = to_meta_json(&notification)
+            .map_err(|e| DeliveryError::InvalidMessage(e.to_string()))?;
         self.deliver_with_retries(body).await
     }
 
     /// The notification [`Simulator::customer_writes`] posts.
-    pub fn inbound_notification(&self, mut message: Value, profile_name: &str) -> Result<Value, DeliveryError> {
+    pub fn inbound_notification(
+        &self,
+        mut message: Value,
+        profile_name: &str,
+    ) -> Result<Value, DeliveryError> {
         let from = message
             .get("from")
             .and_then(Value::as_str)
             .ok_or_else(|| DeliveryError::InvalidMessage("no `from`".to_owned()))?
             .to_owned();
-        let kind = message.get("type").and_then(Value::as_str).unwrap_or_default().to_owned();
+        let kind = message
+            .get("type")
+            .and_then(Value::as_str)
+            .unwrap_or_default()
+            .to_owned();
         if let Some(media) = message.get_mut(&kind).filter(|m| m.is_object()) {
             let registered = media.get("id").and_then(Value::as_str).and_then(media::get);
             if let (Some(file), None) = (registered, media.get("url")) {
-                media["url"] = json!(format!("{}/_sim/media/{}/download", self.base_url(), file.id));
+                media["url"] = json!(format!(
+                    "{}/_sim/media/{}/download",
+                    self.base_url(),
+                    file.id
+                ));
             }
         }
         // System messages come without contacts[].
@@ -127,7 +145,10 @@ impl Simulator {
                 }
             }
             let outcome = self.post_once(body.clone(), attempt).await;
-            let done = matches!(outcome, Ok(200) | Err(DeliveryError::NoWebhookUrl | DeliveryError::ShutDown));
+            let done = matches!(
+                outcome,
+                Ok(200) | Err(DeliveryError::NoWebhookUrl | DeliveryError::ShutDown)
+            );
             if done || attempt >= RETRY_ATTEMPTS {
                 return outcome;
             }

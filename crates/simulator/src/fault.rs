@@ -190,7 +190,9 @@ mod tests {
         let mut rng = StdRng::seed_from_u64(7);
         let mut book = FaultBook::default();
         book.inject(Fault::code(131000).fraction(0.25));
-        let hits = (0..4000).filter(|_| book.take("1", &mut rng).is_some()).count();
+        let hits = (0..4000)
+            .filter(|_| book.take("1", &mut rng).is_some())
+            .count();
         assert!((800..1200).contains(&hits), "{hits}");
     }
 

@@ -58,7 +58,11 @@ async fn post_messages(
     raw: Bytes,
 ) -> Response {
     let body: Value = serde_json::from_slice(&raw).unwrap_or(Value::Null);
-    let to = body.get("to").and_then(Value::as_str).unwrap_or_default().to_owned();
+    let to = body
+        .get("to")
+        .and_then(Value::as_str)
+        .unwrap_or_default()
+        .to_owned();
     let receipt = is_read_receipt(&body);
     if !authorized(&sim, &headers) {
         if !receipt {
@@ -82,10 +86,18 @@ async fn post_messages(
 
 fn mark_read(sim: &Simulator, body: &Value) -> Response {
     if body.get("messaging_product").and_then(Value::as_str) != Some("whatsapp") {
-        return failure(sim, 100, Some("Param messaging_product must be 'whatsapp'."));
+        return failure(
+            sim,
+            100,
+            Some("Param messaging_product must be 'whatsapp'."),
+        );
     }
     let Some(wamid) = body.get("message_id").and_then(Value::as_str) else {
-        return failure(sim, 100, Some("Param message_id must be a valid message id."));
+        return failure(
+            sim,
+            100,
+            Some("Param message_id must be a valid message id."),
+        );
     };
     sim.record_read(wamid.to_owned());
     Json(json!({"success": true})).into_response()
@@ -105,10 +117,15 @@ async fn send(sim: Simulator, to: String, body: Value) -> Response {
         return failure(&sim, 131021, None);
     }
     let fault = sim.take_fault(&wa_id);
-    if let Some(delay) = fault.as_ref().filter(|f| !f.asynchronous).and_then(|f| f.delay) {
-        if !sim.sleep(delay).await {
-            return StatusCode::SERVICE_UNAVAILABLE.into_response();
-        }
+    // An asynchronous fault's delay is for its `failed` status, not for the answer.
+    let answer_delay = fault
+        .as_ref()
+        .filter(|f| !f.asynchronous)
+        .and_then(|f| f.delay);
+    if let Some(delay) = answer_delay
+        && !sim.sleep(delay).await
+    {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     let asynchronous = match fault {
         Some(f) if !f.slow_only && !f.asynchronous => {

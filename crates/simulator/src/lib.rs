@@ -22,14 +22,18 @@ mod graph;
 mod ids;
 mod media;
 pub mod payload;
+mod record;
 mod sim;
 mod statuses;
 mod validate;
 
-pub use catalogue::{graph_error, status_error};
-pub use config::{Config, StatusPlan};
-pub use delivery::{Delivery, DeliveryError};
+pub use catalogue::{ERROR_HREF, graph_error, status_error};
+pub use config::{
+    Config, DEFAULT_DISPLAY_PHONE_NUMBER, DEFAULT_PHONE_NUMBER_ID, DEFAULT_WABA_ID, StatusPlan,
+};
+pub use delivery::{Delivery, DeliveryError, RETRY_ATTEMPTS, RETRY_FIRST_DELAY};
 pub use escape::{escape_non_ascii, to_meta_json};
 pub use fault::Fault;
 pub use media::MediaFile;
-pub use sim::{RecordedSend, Simulator, Stats, max_in_window};
+pub use record::{RecordedSend, Stats, max_in_window};
+pub use sim::Simulator;

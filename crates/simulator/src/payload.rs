@@ -43,12 +43,20 @@ pub fn text(from: &str, body: &str) -> Value {
 
 /// A photo (a 1×1 PNG), with an optional caption.
 pub fn image(from: &str, caption: Option<&str>) -> Value {
-    typed(from, "image", media(Sample::Image, json!({"caption": caption})))
+    typed(
+        from,
+        "image",
+        media(Sample::Image, json!({"caption": caption})),
+    )
 }
 
 /// A video, with an optional caption.
 pub fn video(from: &str, caption: Option<&str>) -> Value {
-    typed(from, "video", media(Sample::Video, json!({"caption": caption})))
+    typed(
+        from,
+        "video",
+        media(Sample::Video, json!({"caption": caption})),
+    )
 }
 
 /// An audio file; `voice` marks a recorded voice note (`audio/ogg; codecs=opus`).
@@ -65,11 +73,21 @@ pub fn document(from: &str, filename: &str, caption: Option<&str>) -> Value {
 
 /// A WebP sticker.
 pub fn sticker(from: &str, animated: bool) -> Value {
-    typed(from, "sticker", media(Sample::Sticker, json!({"animated": animated})))
+    typed(
+        from,
+        "sticker",
+        media(Sample::Sticker, json!({"animated": animated})),
+    )
 }
 
 /// A shared location.
-pub fn location(from: &str, latitude: f64, longitude: f64, name: Option<&str>, address: Option<&str>) -> Value {
+pub fn location(
+    from: &str,
+    latitude: f64,
+    longitude: f64,
+    name: Option<&str>,
+    address: Option<&str>,
+) -> Value {
     let mut payload = json!({"latitude": latitude, "longitude": longitude});
     if let Some(name) = name {
         payload["name"] = json!(name);
@@ -99,7 +117,12 @@ fn interactive(from: &str, context_wamid: &str, kind: &str, reply: Value) -> Val
 
 /// A tap on a reply button of our interactive message `context_wamid`.
 pub fn interactive_button_reply(from: &str, context_wamid: &str, id: &str, title: &str) -> Value {
-    interactive(from, context_wamid, "button_reply", json!({"id": id, "title": title}))
+    interactive(
+        from,
+        context_wamid,
+        "button_reply",
+        json!({"id": id, "title": title}),
+    )
 }
 
 /// A choice from a list of our interactive message `context_wamid`.
@@ -204,13 +227,23 @@ pub fn with_context_from(mut msg: Value, from: &str, wamid: &str) -> Value {
 
 /// Marks `msg` as forwarded (more than five times when `frequently`).
 pub fn forwarded(mut msg: Value, frequently: bool) -> Value {
-    let key = if frequently { "frequently_forwarded" } else { "forwarded" };
+    let key = if frequently {
+        "frequently_forwarded"
+    } else {
+        "forwarded"
+    };
     msg["context"] = json!({key: true});
     msg
 }
 
 /// A `statuses[]` item; `errors` are `errors[]` objects (see [`crate::status_error`]).
-pub fn status(wamid: &str, status: &str, recipient: &str, callback_data: Option<&str>, errors: Vec<Value>) -> Value {
+pub fn status(
+    wamid: &str,
+    status: &str,
+    recipient: &str,
+    callback_data: Option<&str>,
+    errors: Vec<Value>,
+) -> Value {
     let mut s = json!({
         "id": wamid,
         "status": status,
@@ -227,7 +260,13 @@ pub fn status(wamid: &str, status: &str, recipient: &str, callback_data: Option<
 }
 
 /// The `value` of one `messages` change; empty lists are left out, as Meta does.
-pub fn value(pnid: &str, display: &str, contacts: &[(&str, &str)], messages: Vec<Value>, statuses: Vec<Value>) -> Value {
+pub fn value(
+    pnid: &str,
+    display: &str,
+    contacts: &[(&str, &str)],
+    messages: Vec<Value>,
+    statuses: Vec<Value>,
+) -> Value {
     let mut v = Map::new();
     v.insert("messaging_product".into(), json!("whatsapp"));
     v.insert(

@@ -12,7 +12,6 @@ use std::{
 };
 
 use rand::{SeedableRng, rngs::StdRng};
-use serde::Serialize;
 use serde_json::Value;
 use tokio::{net::TcpListener, sync::broadcast};
 use tokio_util::sync::CancellationToken;
@@ -22,50 +21,8 @@ use crate::{
     delivery::Delivery,
     fault::{Fault, FaultBook},
     media::{self, MediaFile},
+    record::{RecordedSend, Stats, max_in_window},
 };
-
-/// One call of the send endpoint that was a send (not a read receipt), accepted or refused.
-#[derive(Debug, Clone, PartialEq)]
-pub struct RecordedSend {
-    /// When it was decided (arrival, or later when a slow fault held it).
-    pub at: Instant,
-    /// The recipient as given in the body (`to`).
-    pub to: String,
-    /// The request body as received (`Null` when it was not JSON).
-    pub body: Value,
-    /// `biz_opaque_callback_data`, if given.
-    pub callback_data: Option<String>,
-    /// The wamid handed out, or the Meta error code answered.
-    pub outcome: Result<String, i64>,
-}
-
-impl RecordedSend {
-    /// Whether the send was accepted (a wamid was returned).
-    pub fn accepted(&self) -> bool {
-        self.outcome.is_ok()
-    }
-
-    /// The wamid, when accepted.
-    pub fn wamid(&self) -> Option<&str> {
-        self.outcome.as_deref().ok()
-    }
-
-    /// The recipient's digits (the `wa_id` the simulator answered with).
-    pub fn wa_id(&self) -> String {
-        crate::ids::digits(&self.to)
-    }
-}
-
-/// Counters for benchmarks (`GET /_sim/stats`).
-#[derive(Debug, Clone, Copy, PartialEq, Eq, Serialize)]
-pub struct Stats {
-    /// Every recorded send.
-    pub sends: usize,
-    /// Sends that got a wamid.
-    pub accepted: usize,
-    /// The most accepted sends within any one-second window.
-    pub max_accepted_per_second: usize,
-}
 
 #[derive(Default)]
 struct Log {
@@ -131,7 +88,10 @@ impl Simulator {
             .with_state(sim.clone());
         let stop = sim.inner.cancel.clone().cancelled_owned();
         tokio::spawn(async move {
-            if let Err(e) = axum::serve(listener, app).with_graceful_shutdown(stop).await {
+            if let Err(e) = axum::serve(listener, app)
+                .with_graceful_shutdown(stop)
+                .await
+            {
                 tracing::warn!(error = %e, "simulator server stopped");
             }
         });
@@ -238,14 +198,24 @@ impl Simulator {
     /// The largest number of accepted sends whose times fall within any window of this length.
     pub fn max_accepted_in_window(&self, window: Duration) -> usize {
         let log = lock(&self.inner.log);
-        let times: Vec<Instant> = log.sends.iter().filter(|s| s.accepted()).map(|s| s.at).collect();
+        let times: Vec<Instant> = log
+            .sends
+            .iter()
+            .filter(|s| s.accepted())
+            .map(|s| s.at)
+            .collect();
         max_in_window(&times, window)
     }
 
     /// Send counters.
     pub fn stats(&self) -> Stats {
         let log = lock(&self.inner.log);
-        let times: Vec<Instant> = log.sends.iter().filter(|s| s.accepted()).map(|s| s.at).collect();
+        let times: Vec<Instant> = log
+            .sends
+            .iter()
+            .filter(|s| s.accepted())
+            .map(|s| s.at)
+            .collect();
         Stats {
             sends: log.sends.len(),
             accepted: times.len(),
@@ -378,38 +348,4 @@ fn callback_data(body: &Value) -> Option<String> {
     body.get("biz_opaque_callback_data")
         .and_then(Value::as_str)
         .map(str::to_owned)
-}
-
-/// The largest number of `times` within any window `[t, t + window)`; exact, sliding.
-pub fn max_in_window(times: &[Instant], window: Duration) -> usize {
-    let mut sorted = times.to_vec();
-    sorted.sort_unstable();
-    let mut best = 0;
-    let mut start = 0;
-    for end in 0..sorted.len() {
-        while sorted[end].duration_since(sorted[start]) >= window {
-            start += 1;
-        }
-        best = best.max(end - start + 1);
-    }
-    best
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn window_counts_are_exact_and_half_open() {
-        let t0 = Instant::now();
-        let at = |ms: u64| t0 + Duration::from_millis(ms);
-        let times = [at(0), at(100), at(999), at(1000), at(1500), at(1600), at(1700), at(2500)];
-        assert_eq!(max_in_window(&times, Duration::from_secs(1)), 5);
-        assert_eq!(max_in_window(&times, Duration::from_millis(1)), 1);
-        assert_eq!(max_in_window(&times, Duration::from_secs(3)), 8);
-        assert_eq!(max_in_window(&[], Duration::from_secs(1)), 0);
-        let mut shuffled = times;
-        shuffled.reverse();
-        assert_eq!(max_in_window(&shuffled, Duration::from_millis(1000)), 5);
-    }
 }

@@ -7,12 +7,8 @@ use serde_json::{Value, json};
 use tokio::time::Instant;
 
 use crate::{
-    catalogue::status_error,
-    config::StatusPlan,
-    fault::Fault,
-    ids::unix_now,
-    payload,
-    sim::{RecordedSend, Simulator},
+    catalogue::status_error, config::StatusPlan, fault::Fault, ids::unix_now, payload,
+    record::RecordedSend, sim::Simulator,
 };
 
 /// `pricing` of a `sent`/`delivered` status: service conversations are free (PMP since July
@@ -40,7 +36,11 @@ fn envelope(sim: &Simulator, statuses: Vec<Value>) -> Value {
 }
 
 /// The status objects of a successful send in posting order, each with its offset.
-fn planned_statuses(plan: &StatusPlan, send: &RecordedSend, template: bool) -> Vec<(Duration, Value)> {
+fn planned_statuses(
+    plan: &StatusPlan,
+    send: &RecordedSend,
+    template: bool,
+) -> Vec<(Duration, Value)> {
     let Some(wamid) = send.wamid() else {
         return Vec::new();
     };
@@ -55,7 +55,13 @@ fn planned_statuses(plan: &StatusPlan, send: &RecordedSend, template: bool) -> V
         .iter()
         .zip(plan.delays)
         .map(|(kind, delay)| {
-            let mut s = payload::status(wamid, kind, &recipient, send.callback_data.as_deref(), Vec::new());
+            let mut s = payload::status(
+                wamid,
+                kind,
+                &recipient,
+                send.callback_data.as_deref(),
+                Vec::new(),
+            );
             s["timestamp"] = json!((started + delay.as_secs()).to_string());
             if *kind != "read" {
                 s["pricing"] = pricing(template);
@@ -84,7 +90,10 @@ pub(crate) fn spawn_plan(sim: &Simulator, send: &RecordedSend, template: bool) {
         return;
     };
     let posts: Vec<(Duration, Value)> = if plan.batch {
-        vec![(last, envelope(sim, planned.into_iter().map(|(_, s)| s).collect()))]
+        vec![(
+            last,
+            envelope(sim, planned.into_iter().map(|(_, s)| s).collect()),
+        )]
     } else {
         planned
             .into_iter()
@@ -110,7 +119,11 @@ pub(crate) fn spawn_failure(sim: &Simulator, send: &RecordedSend, fault: &Fault)
         vec![error],
     );
     let delay = fault.delay.unwrap_or(plan.delays[0]);
-    spawn_posts(sim, vec![(delay, envelope(sim, vec![status]))], plan.duplicate);
+    spawn_posts(
+        sim,
+        vec![(delay, envelope(sim, vec![status]))],
+        plan.duplicate,
+    );
 }
 
 /// Posts each body at its offset from now, in order; failed posts are retried in the
@@ -160,9 +173,15 @@ mod tests {
     fn plans_in_order_or_reordered() {
         let plan = StatusPlan::default();
         assert_eq!(kinds(&plan), ["sent", "delivered", "read"]);
-        let reordered = StatusPlan { reorder: true, ..plan.clone() };
+        let reordered = StatusPlan {
+            reorder: true,
+            ..plan.clone()
+        };
         assert_eq!(kinds(&reordered), ["read", "sent", "delivered"]);
-        let unread = StatusPlan { read: false, ..plan };
+        let unread = StatusPlan {
+            read: false,
+            ..plan
+        };
         assert_eq!(kinds(&unread), ["sent", "delivered"]);
     }
 

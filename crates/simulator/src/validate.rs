@@ -74,10 +74,12 @@ pub(crate) fn check_send(body: &Value) -> Result<ValidSend, Invalid> {
         }
         Some(_) => {}
     }
-    if let Some(kind) = body.get("recipient_type") {
-        if !matches!(kind.as_str(), Some("individual" | "group")) {
-            return Err(invalid("Param recipient_type must be 'individual' or 'group'."));
-        }
+    if let Some(kind) = body.get("recipient_type")
+        && !matches!(kind.as_str(), Some("individual" | "group"))
+    {
+        return Err(invalid(
+            "Param recipient_type must be 'individual' or 'group'.",
+        ));
     }
     let to = match body.get("to") {
         None | Some(Value::Null) => return Err(missing("to")),
@@ -96,12 +98,16 @@ pub(crate) fn check_send(body: &Value) -> Result<ValidSend, Invalid> {
     };
     let payload = body.get(kind).ok_or_else(|| missing(kind))?;
     check_payload(kind, payload)?;
-    if let Some(context) = body.get("context") {
-        if str_at(context, "message_id").is_none() {
-            return Err(missing("context['message_id']"));
-        }
+    if let Some(context) = body.get("context")
+        && str_at(context, "message_id").is_none()
+    {
+        return Err(missing("context['message_id']"));
     }
-    check_len(str_at(body, "biz_opaque_callback_data"), 512, "biz_opaque_callback_data")?;
+    check_len(
+        str_at(body, "biz_opaque_callback_data"),
+        512,
+        "biz_opaque_callback_data",
+    )?;
     Ok(ValidSend {
         to,
         kind: kind.to_owned(),
@@ -113,7 +119,9 @@ fn check_payload(kind: &str, p: &Value) -> Result<(), Invalid> {
         "text" => {
             let body = str_at(p, "body").ok_or_else(|| missing("text['body']"))?;
             if body.is_empty() {
-                return Err(invalid("Param text['body'] must be at least 1 character long."));
+                return Err(invalid(
+                    "Param text['body'] must be at least 1 character long.",
+                ));
             }
             check_len(Some(body), 4096, "text['body']")
         }
@@ -144,7 +152,11 @@ fn check_payload(kind: &str, p: &Value) -> Result<(), Invalid> {
         "contacts" => {
             let cards = p.as_array().filter(|c| !c.is_empty());
             let cards = cards.ok_or_else(|| missing("contacts"))?;
-            if cards.iter().any(|c| c.get("name").and_then(|n| str_at(n, "formatted_name")).is_none()) {
+            if cards.iter().any(|c| {
+                c.get("name")
+                    .and_then(|n| str_at(n, "formatted_name"))
+                    .is_none()
+            }) {
                 return Err(missing("contacts['name']['formatted_name']"));
             }
             Ok(())
@@ -168,20 +180,30 @@ fn check_interactive(p: &Value) -> Result<(), Invalid> {
     match kind {
         "button" => {
             check_len(body_text, 1024, "interactive['body']['text']")?;
-            let buttons = action.and_then(|a| a.get("buttons")).and_then(Value::as_array);
+            let buttons = action
+                .and_then(|a| a.get("buttons"))
+                .and_then(Value::as_array);
             let buttons = buttons.ok_or_else(|| missing("interactive['action']['buttons']"))?;
             if buttons.is_empty() || buttons.len() > 3 {
-                return Err(invalid("Param interactive['action']['buttons'] must have 1 to 3 buttons."));
+                return Err(invalid(
+                    "Param interactive['action']['buttons'] must have 1 to 3 buttons.",
+                ));
             }
             for b in buttons {
                 let title = b.get("reply").and_then(|r| str_at(r, "title"));
-                check_len(title, 20, "interactive['action']['buttons'][]['reply']['title']")?;
+                check_len(
+                    title,
+                    20,
+                    "interactive['action']['buttons'][]['reply']['title']",
+                )?;
             }
             Ok(())
         }
         "list" => {
             check_len(body_text, 4096, "interactive['body']['text']")?;
-            let sections = action.and_then(|a| a.get("sections")).and_then(Value::as_array);
+            let sections = action
+                .and_then(|a| a.get("sections"))
+                .and_then(Value::as_array);
             let sections = sections.ok_or_else(|| missing("interactive['action']['sections']"))?;
             let rows: usize = sections
                 .iter()
@@ -212,10 +234,7 @@ mod tests {
     fn accepts_documented_bodies() {
         let text = json!({"messaging_product": "whatsapp", "recipient_type": "individual",
             "to": "+5511988887777", "type": "text", "text": {"body": "Hi"}});
-        assert_eq!(
-            check_send(&text).map(|v| v.kind),
-            Ok("text".to_owned())
-        );
+        assert_eq!(check_send(&text).map(|v| v.kind), Ok("text".to_owned()));
         let untyped = json!({"messaging_product": "whatsapp", "to": "1555", "text": {"body": "x"}});
         assert_eq!(code(untyped), None);
         let template = json!({"messaging_product": "whatsapp", "to": "1555", "type": "template",
@@ -235,19 +254,39 @@ mod tests {
             }
             v
         };
-        assert_eq!(code(json!({"to": "1", "text": {"body": "x"}})), Some(131008));
-        assert_eq!(code(base(json!({"messaging_product": "sms", "text": {"body": "x"}}))), Some(100));
-        assert_eq!(code(base(json!({"to": null, "text": {"body": "x"}}))), Some(131008));
+        assert_eq!(
+            code(json!({"to": "1", "text": {"body": "x"}})),
+            Some(131008)
+        );
+        assert_eq!(
+            code(base(
+                json!({"messaging_product": "sms", "text": {"body": "x"}})
+            )),
+            Some(100)
+        );
+        assert_eq!(
+            code(base(json!({"to": null, "text": {"body": "x"}}))),
+            Some(131008)
+        );
         assert_eq!(code(base(json!({"type": "fax", "fax": {}}))), Some(100));
         assert_eq!(code(base(json!({}))), Some(131008));
         assert_eq!(code(base(json!({"text": {"body": ""}}))), Some(100));
-        assert_eq!(code(base(json!({"text": {"body": "é".repeat(4096)}}))), None);
-        assert_eq!(code(base(json!({"text": {"body": "é".repeat(4097)}}))), Some(100));
+        assert_eq!(
+            code(base(json!({"text": {"body": "é".repeat(4096)}}))),
+            None
+        );
+        assert_eq!(
+            code(base(json!({"text": {"body": "é".repeat(4097)}}))),
+            Some(100)
+        );
         let nameless = json!({"type": "template", "template": {"language": {"code": "en"}}});
         assert_eq!(code(base(nameless)), Some(131008));
         let no_lang = json!({"type": "template", "template": {"name": "t", "language": {}}});
         assert_eq!(code(base(no_lang)), Some(131008));
-        assert_eq!(code(base(json!({"type": "image", "image": {"caption": "c"}}))), Some(131008));
+        assert_eq!(
+            code(base(json!({"type": "image", "image": {"caption": "c"}}))),
+            Some(131008)
+        );
         let four = json!({"type": "interactive", "interactive": {"type": "button",
             "body": {"text": "?"}, "action": {"buttons": [{}, {}, {}, {}]}}});
         assert_eq!(code(base(four)), Some(100));

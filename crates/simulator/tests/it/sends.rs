@@ -25,7 +25,11 @@ async fn accepted_send_gets_a_wamid_and_signed_statuses() {
 
     let hits = receiver.wait_for(3).await;
     for hit in &hits {
-        assert!(hit.signature_ok, "bad signature on {}", String::from_utf8_lossy(&hit.raw));
+        assert!(
+            hit.signature_ok,
+            "bad signature on {}",
+            String::from_utf8_lossy(&hit.raw)
+        );
         assert_eq!(hit.content_type.as_deref(), Some("application/json"));
         let n: Notification = serde_json::from_slice(&hit.raw).unwrap();
         assert_eq!(n.object, "whatsapp_business_account");
@@ -36,9 +40,14 @@ async fn accepted_send_gets_a_wamid_and_signed_statuses() {
         let status = &value.statuses[0];
         assert_eq!(status.id, wamid);
         assert_eq!(status.recipient_id.as_deref(), Some("5511988887777"));
-        assert_eq!(status.biz_opaque_callback_data.as_deref(), Some("outbox:01JH9Z3W"));
+        assert_eq!(
+            status.biz_opaque_callback_data.as_deref(),
+            Some("outbox:01JH9Z3W")
+        );
         assert!(status.timestamp.is_some());
-        assert!(hit.json["entry"][0]["changes"][0]["value"]["statuses"][0]["timestamp"].is_string());
+        assert!(
+            hit.json["entry"][0]["changes"][0]["value"]["statuses"][0]["timestamp"].is_string()
+        );
     }
     let statuses = receiver.statuses();
     assert_eq!(kinds(&statuses), ["sent", "delivered", "read"]);
@@ -77,8 +86,17 @@ async fn duplicate_reorder_and_batch_show_in_what_arrives() {
     receiver.wait_for(3).await;
     let statuses = receiver.statuses();
     assert_eq!(kinds(&statuses), ["read", "sent", "delivered"]);
-    let ts = |i: usize| statuses[i]["timestamp"].as_str().unwrap().parse::<u64>().unwrap();
-    assert!(ts(1) <= ts(2) && ts(2) <= ts(0), "timestamps stay in logical order");
+    let ts = |i: usize| {
+        statuses[i]["timestamp"]
+            .as_str()
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+    };
+    assert!(
+        ts(1) <= ts(2) && ts(2) <= ts(0),
+        "timestamps stay in logical order"
+    );
 
     let (sim, receiver) = start(StatusPlan {
         batch: true,
@@ -116,7 +134,11 @@ async fn wrong_token_gets_401_with_code_190_until_rotated() {
         CallError::Graph { status, error } => {
             assert_eq!((*status, error.code), (401, 190));
             assert_eq!(error.kind.as_deref(), Some("OAuthException"));
-            assert!(error.message.contains("Session has expired"), "{}", error.message);
+            assert!(
+                error.message.contains("Session has expired"),
+                "{}",
+                error.message
+            );
             assert!(error.fbtrace_id.is_some());
         }
         other => panic!("{other:?}"),
@@ -124,10 +146,21 @@ async fn wrong_token_gets_401_with_code_190_until_rotated() {
     assert_eq!(err.class(), ErrorClass::Auth);
 
     sim.set_access_token("token-2");
-    let old = client.send_message(TOKEN, &sim.phone_number_id(), &request).await;
+    let old = client
+        .send_message(TOKEN, &sim.phone_number_id(), &request)
+        .await;
     assert_eq!(old.unwrap_err().code(), Some(190));
-    assert!(client.send_message("token-2", &sim.phone_number_id(), &request).await.is_ok());
-    let outcomes: Vec<_> = sim.sends().iter().map(|s| s.outcome.clone().err()).collect();
+    assert!(
+        client
+            .send_message("token-2", &sim.phone_number_id(), &request)
+            .await
+            .is_ok()
+    );
+    let outcomes: Vec<_> = sim
+        .sends()
+        .iter()
+        .map(|s| s.outcome.clone().err())
+        .collect();
     assert_eq!(outcomes, [Some(190), Some(190), None]);
 }
 
@@ -138,16 +171,42 @@ async fn unknown_phone_number_id_and_invalid_bodies_are_refused_like_graph() {
         .send_message(TOKEN, "999", &text_to("+447700900123", "Hi"))
         .await
         .unwrap_err();
-    let CallError::Graph { status: 400, error } = err else { panic!("{err:?}") };
+    let CallError::Graph { status: 400, error } = err else {
+        panic!("{err:?}")
+    };
     assert_eq!(error.code, 100);
-    assert!(error.message.starts_with("Unsupported post request. Object with ID '999'"));
+    assert!(
+        error
+            .message
+            .starts_with("Unsupported post request. Object with ID '999'")
+    );
 
     let cases = [
-        (json!({"to": "1555", "type": "text", "text": {"body": "x"}}), 131008, "(#131008) Required parameter is missing"),
-        (json!({"messaging_product": "whatsapp", "to": "1555", "type": "fax"}), 100, "(#100) Invalid parameter"),
-        (json!({"messaging_product": "whatsapp", "to": "1555", "type": "text", "text": {"body": "x".repeat(4097)}}), 100, "(#100) Invalid parameter"),
-        (json!({"messaging_product": "whatsapp", "to": "1555", "type": "template", "template": {"name": "t"}}), 131008, "(#131008) Required parameter is missing"),
-        (json!({"messaging_product": "whatsapp", "to": "+1 555-078-3881", "type": "text", "text": {"body": "me"}}), 131021, "(#131021) Recipient cannot be sender"),
+        (
+            json!({"to": "1555", "type": "text", "text": {"body": "x"}}),
+            131008,
+            "(#131008) Required parameter is missing",
+        ),
+        (
+            json!({"messaging_product": "whatsapp", "to": "1555", "type": "fax"}),
+            100,
+            "(#100) Invalid parameter",
+        ),
+        (
+            json!({"messaging_product": "whatsapp", "to": "1555", "type": "text", "text": {"body": "x".repeat(4097)}}),
+            100,
+            "(#100) Invalid parameter",
+        ),
+        (
+            json!({"messaging_product": "whatsapp", "to": "1555", "type": "template", "template": {"name": "t"}}),
+            131008,
+            "(#131008) Required parameter is missing",
+        ),
+        (
+            json!({"messaging_product": "whatsapp", "to": "+1 555-078-3881", "type": "text", "text": {"body": "me"}}),
+            131021,
+            "(#131021) Recipient cannot be sender",
+        ),
     ];
     for (body, code, message) in cases {
         let (status, answer) = post_messages(&sim, TOKEN, &body).await;

@@ -41,7 +41,9 @@ struct ReceiverState {
 }
 
 async fn receive(State(state): State<ReceiverState>, headers: HeaderMap, raw: Bytes) -> StatusCode {
-    let signature = headers.get("x-hub-signature-256").and_then(|v| v.to_str().ok());
+    let signature = headers
+        .get("x-hub-signature-256")
+        .and_then(|v| v.to_str().ok());
     let hit = Hit {
         raw: raw.to_vec(),
         json: serde_json::from_slice(&raw).unwrap_or(Value::Null),
@@ -56,7 +58,11 @@ async fn receive(State(state): State<ReceiverState>, headers: HeaderMap, raw: By
         .fail_next
         .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |n| n.checked_sub(1))
         .is_ok();
-    if failing { StatusCode::INTERNAL_SERVER_ERROR } else { StatusCode::OK }
+    if failing {
+        StatusCode::INTERNAL_SERVER_ERROR
+    } else {
+        StatusCode::OK
+    }
 }
 
 impl Receiver {
@@ -65,7 +71,9 @@ impl Receiver {
             hits: Arc::default(),
             fail_next: Arc::default(),
         };
-        let app = Router::new().route("/webhook", post(receive)).with_state(state.clone());
+        let app = Router::new()
+            .route("/webhook", post(receive))
+            .with_state(state.clone());
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         tokio::spawn(async move { axum::serve(listener, app).await.unwrap() });
@@ -93,7 +101,11 @@ impl Receiver {
             if hits.len() >= n {
                 return hits;
             }
-            assert!(Instant::now() < deadline, "only {} of {n} webhooks arrived", hits.len());
+            assert!(
+                Instant::now() < deadline,
+                "only {} of {n} webhooks arrived",
+                hits.len()
+            );
             tokio::time::sleep(Duration::from_millis(10)).await;
         }
     }
@@ -113,7 +125,13 @@ impl Receiver {
         for hit in self.hits() {
             for entry in hit.json["entry"].as_array().into_iter().flatten() {
                 for change in entry["changes"].as_array().into_iter().flatten() {
-                    out.extend(change["value"][key].as_array().into_iter().flatten().cloned());
+                    out.extend(
+                        change["value"][key]
+                            .as_array()
+                            .into_iter()
+                            .flatten()
+                            .cloned(),
+                    );
                 }
             }
         }
@@ -153,7 +171,11 @@ pub fn text_to(to: &str, body: &str) -> SendRequest {
 
 /// Posts `body` to the messages endpoint with `token`; returns status and JSON answer.
 pub async fn post_messages(sim: &Simulator, token: &str, body: &Value) -> (u16, Value) {
-    let url = format!("{}/v23.0/{}/messages", sim.base_url(), sim.phone_number_id());
+    let url = format!(
+        "{}/v23.0/{}/messages",
+        sim.base_url(),
+        sim.phone_number_id()
+    );
     let response = reqwest::Client::new()
         .post(url)
         .bearer_auth(token)
