@@ -55,7 +55,11 @@ pub struct WhatsAppConfig {
     #[arg(long = "app-secret", env = "WHATSAPP_APP_SECRET")]
     pub app_secret: Option<Secret>,
     /// Graph API version.
-    #[arg(long = "api-version", env = "WHATSAPP_API_VERSION", default_value = "v23.0")]
+    #[arg(
+        long = "api-version",
+        env = "WHATSAPP_API_VERSION",
+        default_value = "v23.0"
+    )]
     pub api_version: String,
     /// Graph base URL (the simulator's in tests and the demo).
     #[arg(
@@ -79,22 +83,46 @@ pub struct OutboxConfig {
     #[arg(long = "send-rate", env = "WADESK_SEND_RATE", default_value_t = 80)]
     pub rate_per_second: u32,
     /// First retry delay in milliseconds; doubles per attempt (131056 waits 4^n of it).
-    #[arg(long = "retry-base-ms", env = "WADESK_RETRY_BASE_MS", default_value_t = 1000)]
+    #[arg(
+        long = "retry-base-ms",
+        env = "WADESK_RETRY_BASE_MS",
+        default_value_t = 1000
+    )]
     pub retry_base_ms: u64,
     /// Longest retry delay in seconds.
-    #[arg(long = "retry-max-secs", env = "WADESK_RETRY_MAX_SECS", default_value_t = 300)]
+    #[arg(
+        long = "retry-max-secs",
+        env = "WADESK_RETRY_MAX_SECS",
+        default_value_t = 300
+    )]
     pub retry_max_secs: u64,
     /// Attempts before a retryable error fails the message.
-    #[arg(long = "max-attempts", env = "WADESK_MAX_ATTEMPTS", default_value_t = 10)]
+    #[arg(
+        long = "max-attempts",
+        env = "WADESK_MAX_ATTEMPTS",
+        default_value_t = 10
+    )]
     pub max_attempts: u32,
     /// Seconds a claimed send stays leased; a crashed sender's sends are retaken after it.
-    #[arg(long = "send-lease-secs", env = "WADESK_SEND_LEASE_SECS", default_value_t = 60)]
+    #[arg(
+        long = "send-lease-secs",
+        env = "WADESK_SEND_LEASE_SECS",
+        default_value_t = 60
+    )]
     pub lease_secs: u64,
     /// Seconds to wait for a status webhook before re-sending after an unanswered call.
-    #[arg(long = "reconcile-secs", env = "WADESK_RECONCILE_SECS", default_value_t = 60)]
+    #[arg(
+        long = "reconcile-secs",
+        env = "WADESK_RECONCILE_SECS",
+        default_value_t = 60
+    )]
     pub reconcile_secs: u64,
     /// Graph calls in flight at once per business number.
-    #[arg(long = "send-concurrency", env = "WADESK_SEND_CONCURRENCY", default_value_t = 32)]
+    #[arg(
+        long = "send-concurrency",
+        env = "WADESK_SEND_CONCURRENCY",
+        default_value_t = 32
+    )]
     pub concurrency: usize,
 }
 
@@ -144,11 +172,13 @@ impl Config {
     /// Refuses configurations that would accept forged webhooks.
     pub fn check(&self) -> Result<(), String> {
         if self.whatsapp.app_secret.is_none() && !self.insecure_no_signature {
-            return Err("WHATSAPP_APP_SECRET is not set: without it webhook signatures cannot be \
+            return Err(
+                "WHATSAPP_APP_SECRET is not set: without it webhook signatures cannot be \
                         checked and anyone could post fake customer messages. Set it to the app \
                         secret (App Dashboard → Settings → Basic), or pass \
                         --insecure-no-signature for local testing only."
-                .into());
+                    .into(),
+            );
         }
         Ok(())
     }

@@ -1,1 +1,4 @@
-fn main(){}
+#[tokio::main]
+async fn main() {
+    std::process::exit(wadesk::cli::run().await);
+}

@@ -70,7 +70,10 @@ impl GraphClient {
     }
 
     fn messages_url(&self, phone_number_id: &str) -> String {
-        format!("{}/{}/{}/messages", self.base_url, self.version, phone_number_id)
+        format!(
+            "{}/{}/{}/messages",
+            self.base_url, self.version, phone_number_id
+        )
     }
 
     /// Sends a message. `Ok` means accepted by Meta, not delivered.
@@ -80,7 +83,8 @@ impl GraphClient {
         phone_number_id: &str,
         request: &SendRequest,
     ) -> Result<SendResponse, CallError> {
-        self.post(token, &self.messages_url(phone_number_id), request).await
+        self.post(token, &self.messages_url(phone_number_id), request)
+            .await
     }
 
     /// Sends a read receipt for an inbound message (blue ticks on the customer's phone).
@@ -91,7 +95,11 @@ impl GraphClient {
         wamid: &str,
     ) -> Result<(), CallError> {
         let _: serde_json::Value = self
-            .post(token, &self.messages_url(phone_number_id), &MarkRead::new(wamid))
+            .post(
+                token,
+                &self.messages_url(phone_number_id),
+                &MarkRead::new(wamid),
+            )
             .await?;
         Ok(())
     }

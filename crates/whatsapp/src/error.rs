@@ -134,7 +134,10 @@ mod tests {
         )
         .unwrap_or_else(|e| panic!("{e}"));
         assert_eq!(body.error.code, 131056);
-        assert_eq!(body.error.title(), "(Business Account, Consumer Account) pair rate limit hit");
+        assert_eq!(
+            body.error.title(),
+            "(Business Account, Consumer Account) pair rate limit hit"
+        );
         assert_eq!(body.error.details(), Some("Too many messages"));
     }
 }

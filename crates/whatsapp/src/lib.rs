@@ -12,4 +12,6 @@ pub mod webhook;
 pub use client::{CallError, GraphClient};
 pub use error::{ApiError, ErrorClass, GraphError};
 pub use send::{Language, OutgoingContent, SendRequest, SendResponse, Template, Text};
-pub use webhook::{InboundMessage, MessageContent, MessagesValue, Notification, Status, StatusKind};
+pub use webhook::{
+    InboundMessage, MessageContent, MessagesValue, Notification, Status, StatusKind,
+};

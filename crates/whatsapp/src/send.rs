@@ -161,8 +161,11 @@ mod tests {
     fn template_round_trips() {
         let v = json!({"type": "template", "template": {"name": "order_shipped",
             "language": {"code": "pt_BR"}, "components": [{"type": "body", "parameters": []}]}});
-        let c: OutgoingContent = serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}"));
-        assert!(matches!(&c, OutgoingContent::Template { template } if template.name == "order_shipped"));
+        let c: OutgoingContent =
+            serde_json::from_value(v.clone()).unwrap_or_else(|e| panic!("{e}"));
+        assert!(
+            matches!(&c, OutgoingContent::Template { template } if template.name == "order_shipped")
+        );
         assert_eq!(serde_json::to_value(&c).unwrap_or_default(), v);
     }
 }

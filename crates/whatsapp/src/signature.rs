@@ -33,7 +33,10 @@ fn mac(secret: &[u8], body: &[u8]) -> HmacSha256 {
 
 /// The header value Meta would send for `body`: `sha256=<lowercase hex>`.
 pub fn sign(secret: &[u8], body: &[u8]) -> String {
-    format!("sha256={}", hex::encode(mac(secret, body).finalize().into_bytes()))
+    format!(
+        "sha256={}",
+        hex::encode(mac(secret, body).finalize().into_bytes())
+    )
 }
 
 /// Checks `header` (the value of `X-Hub-Signature-256`, if any) against `body` in constant time.
@@ -77,11 +80,23 @@ mod tests {
     fn refuses_missing_malformed_and_wrong_key() {
         let body = b"{}";
         assert_eq!(verify(b"k", body, None), Err(SignatureError::Missing));
-        assert_eq!(verify(b"k", body, Some("sha1=abc")), Err(SignatureError::Malformed));
-        assert_eq!(verify(b"k", body, Some("sha256=zz")), Err(SignatureError::Malformed));
-        assert_eq!(verify(b"k", body, Some("sha256=abcd")), Err(SignatureError::Malformed));
+        assert_eq!(
+            verify(b"k", body, Some("sha1=abc")),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(b"k", body, Some("sha256=zz")),
+            Err(SignatureError::Malformed)
+        );
+        assert_eq!(
+            verify(b"k", body, Some("sha256=abcd")),
+            Err(SignatureError::Malformed)
+        );
         let other = sign(b"other", body);
-        assert_eq!(verify(b"k", body, Some(&other)), Err(SignatureError::Mismatch));
+        assert_eq!(
+            verify(b"k", body, Some(&other)),
+            Err(SignatureError::Mismatch)
+        );
     }
 
     #[test]

@@ -129,22 +129,35 @@ pub struct InboundMessage {
 /// What an inbound message carries, by type.
 #[derive(Debug, Clone, PartialEq)]
 pub enum MessageContent {
-    Text { body: String },
-    Media { kind: MediaKind, media: Media },
+    Text {
+        body: String,
+    },
+    Media {
+        kind: MediaKind,
+        media: Media,
+    },
     Location(Location),
     /// Shared contact cards, kept as sent.
     Contacts(Vec<Value>),
     Interactive(InteractiveReply),
     /// A tap on a template quick-reply button.
-    Button { payload: Option<String>, text: Option<String> },
+    Button {
+        payload: Option<String>,
+        text: Option<String>,
+    },
     /// `emoji` is `None` when the customer removed a reaction.
-    Reaction { message_id: String, emoji: Option<String> },
+    Reaction {
+        message_id: String,
+        emoji: Option<String>,
+    },
     Order(Order),
     System(SystemEvent),
     /// The customer opened the chat for the first time; no content.
     RequestWelcome,
     /// A type Meta does not deliver (or this version does not know); `kind` names it.
-    Unsupported { kind: String },
+    Unsupported {
+        kind: String,
+    },
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -259,7 +272,9 @@ impl InboundMessage {
         let parse = |v: Option<&Value>| v.cloned().unwrap_or(Value::Null);
         match self.kind.as_str() {
             "text" => match payload.and_then(|p| p.get("body")).and_then(Value::as_str) {
-                Some(body) => MessageContent::Text { body: body.to_owned() },
+                Some(body) => MessageContent::Text {
+                    body: body.to_owned(),
+                },
                 None => unsupported(),
             },
             "image" | "video" | "audio" | "document" | "sticker" => {
@@ -313,14 +328,13 @@ impl InboundMessage {
 
     /// For `unsupported` messages Meta names the real type in `unsupported.type`.
     fn unsupported_kind(&self) -> String {
-        if self.kind == "unsupported" || self.kind == "unknown" {
-            if let Some(kind) = self
+        if (self.kind == "unsupported" || self.kind == "unknown")
+            && let Some(kind) = self
                 .payloads
                 .get("unsupported")
                 .and_then(|u| str_field(u, "type"))
-            {
-                return kind;
-            }
+        {
+            return kind;
         }
         if self.kind.is_empty() {
             "unknown".to_owned()
@@ -429,7 +443,9 @@ fn unix_seconds<'de, D: Deserializer<'de>>(d: D) -> Result<Option<i64>, D::Error
 
 fn number_or_string<'de, D: Deserializer<'de>>(d: D) -> Result<f64, D::Error> {
     match Value::deserialize(d)? {
-        Value::Number(n) => n.as_f64().ok_or_else(|| serde::de::Error::custom("not a number")),
+        Value::Number(n) => n
+            .as_f64()
+            .ok_or_else(|| serde::de::Error::custom("not a number")),
         Value::String(s) => s.trim().parse().map_err(serde::de::Error::custom),
         _ => Err(serde::de::Error::custom("expected a number")),
     }

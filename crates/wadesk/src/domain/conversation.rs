@@ -57,7 +57,10 @@ mod tests {
             window_open_until(Some(last), just_inside),
             Some(last.plus_millis(SERVICE_WINDOW_MS))
         );
-        assert_eq!(window_open_until(Some(last), last.plus_millis(SERVICE_WINDOW_MS)), None);
+        assert_eq!(
+            window_open_until(Some(last), last.plus_millis(SERVICE_WINDOW_MS)),
+            None
+        );
         assert_eq!(window_open_until(None, last), None);
     }
 }

@@ -226,7 +226,11 @@ mod tests {
         assert_eq!(s.status, Some(Read));
         assert_eq!(s.status_updated_at, Some(Timestamp::from_unix_seconds(3)));
         assert_eq!(s.sent_at, Some(Timestamp::from_unix_seconds(1)));
-        assert_eq!(s.delivered_at, Some(Timestamp::from_unix_seconds(3)), "implied by read first");
+        assert_eq!(
+            s.delivered_at,
+            Some(Timestamp::from_unix_seconds(3)),
+            "implied by read first"
+        );
     }
 
     #[test]
@@ -246,7 +250,11 @@ mod tests {
         assert_eq!(s.status, Some(Delivered));
         assert_eq!(s.error, None);
         let s = fold(Accepted, &[(Failed, 1), (Delivered, 2)]);
-        assert_eq!(s.status, Some(Delivered), "another device delivered it after all");
+        assert_eq!(
+            s.status,
+            Some(Delivered),
+            "another device delivered it after all"
+        );
         assert_eq!(s.error, None);
     }
 

@@ -7,7 +7,9 @@ mod message;
 mod phone;
 mod time;
 
-pub use conversation::{Contact, Conversation, ConversationStatus, SERVICE_WINDOW_MS, window_open_until};
+pub use conversation::{
+    Contact, Conversation, ConversationStatus, SERVICE_WINDOW_MS, window_open_until,
+};
 pub use message::{
     DeliveryState, DeliveryStatus, Direction, Message, MessageError, MessageKind, StatusUpdate,
 };

@@ -11,7 +11,9 @@ pub struct PhoneNumber(String);
 pub enum PhoneError {
     #[error("phone number is empty")]
     Empty,
-    #[error("phone number may contain only digits, spaces, dashes, dots, parentheses and a leading +")]
+    #[error(
+        "phone number may contain only digits, spaces, dashes, dots, parentheses and a leading +"
+    )]
     BadCharacter,
     #[error("phone number must have 7 to 15 digits including the country code")]
     BadLength,
@@ -68,7 +70,12 @@ mod tests {
 
     #[test]
     fn parses_common_spellings() {
-        for s in ["+15551234567", "15551234567", "+1 (555) 123-4567", " +1.555.123.4567 "] {
+        for s in [
+            "+15551234567",
+            "15551234567",
+            "+1 (555) 123-4567",
+            " +1.555.123.4567 ",
+        ] {
             let p = PhoneNumber::parse(s).unwrap_or_else(|e| panic!("{s}: {e}"));
             assert_eq!(p.as_str(), "+15551234567");
             assert_eq!(p.digits(), "15551234567");
@@ -78,10 +85,22 @@ mod tests {
     #[test]
     fn rejects_what_is_not_a_number() {
         assert_eq!(PhoneNumber::parse(""), Err(PhoneError::Empty));
-        assert_eq!(PhoneNumber::parse("+1555abc4567"), Err(PhoneError::BadCharacter));
-        assert_eq!(PhoneNumber::parse("++15551234567"), Err(PhoneError::BadCharacter));
+        assert_eq!(
+            PhoneNumber::parse("+1555abc4567"),
+            Err(PhoneError::BadCharacter)
+        );
+        assert_eq!(
+            PhoneNumber::parse("++15551234567"),
+            Err(PhoneError::BadCharacter)
+        );
         assert_eq!(PhoneNumber::parse("+12345"), Err(PhoneError::BadLength));
-        assert_eq!(PhoneNumber::parse("+1234567890123456"), Err(PhoneError::BadLength));
-        assert_eq!(PhoneNumber::parse("05551234567"), Err(PhoneError::LeadingZero));
+        assert_eq!(
+            PhoneNumber::parse("+1234567890123456"),
+            Err(PhoneError::BadLength)
+        );
+        assert_eq!(
+            PhoneNumber::parse("05551234567"),
+            Err(PhoneError::LeadingZero)
+        );
     }
 }

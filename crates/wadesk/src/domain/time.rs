@@ -34,7 +34,9 @@ impl Timestamp {
     /// Parses an RFC 3339 instant (any offset).
     pub fn parse_rfc3339(s: &str) -> Option<Self> {
         let t = OffsetDateTime::parse(s, &Rfc3339).ok()?;
-        i64::try_from(t.unix_timestamp_nanos() / 1_000_000).ok().map(Self)
+        i64::try_from(t.unix_timestamp_nanos() / 1_000_000)
+            .ok()
+            .map(Self)
     }
 }
 
@@ -59,7 +61,10 @@ mod tests {
         let t = Timestamp::from_unix_seconds(1_767_012_345).plus_millis(120);
         assert_eq!(t.to_rfc3339(), "2025-12-29T12:45:45.12Z");
         assert_eq!(Timestamp::parse_rfc3339(&t.to_rfc3339()), Some(t));
-        assert_eq!(Timestamp::parse_rfc3339("2025-12-29T14:45:45.12+02:00"), Some(t));
+        assert_eq!(
+            Timestamp::parse_rfc3339("2025-12-29T14:45:45.12+02:00"),
+            Some(t)
+        );
         assert_eq!(Timestamp::parse_rfc3339("yesterday"), None);
     }
 }

@@ -23,7 +23,12 @@ pub enum ApplyError {
 }
 
 /// Applies a webhook body; returns the events to publish once the transaction commits.
-pub async fn apply_body(tx: &mut Tx, body: &[u8], received_at: Timestamp, now: Timestamp) -> Result<Vec<Event>, ApplyError> {
+pub async fn apply_body(
+    tx: &mut Tx,
+    body: &[u8],
+    received_at: Timestamp,
+    now: Timestamp,
+) -> Result<Vec<Event>, ApplyError> {
     let notification: Notification = serde_json::from_slice(body)
         .map_err(|e| ApplyError::Malformed(format!("invalid JSON: {e}")))?;
     if notification.object != "whatsapp_business_account" {
@@ -67,13 +72,25 @@ async fn apply_value(
     Ok(())
 }
 
-fn sender<'a>(m: &InboundMessage, contacts: &'a [Contact]) -> Option<(ContactKey, Option<&'a str>)> {
+fn sender<'a>(
+    m: &InboundMessage,
+    contacts: &'a [Contact],
+) -> Option<(ContactKey, Option<&'a str>)> {
     let profile = |c: &'a Contact| c.name();
-    if let Some(from) = m.from.as_deref().map(|f| f.trim_start_matches('+')).filter(|f| !f.is_empty()) {
+    if let Some(from) = m
+        .from
+        .as_deref()
+        .map(|f| f.trim_start_matches('+'))
+        .filter(|f| !f.is_empty())
+    {
         let name = contacts
             .iter()
             .find(|c| c.wa_id.as_deref() == Some(from))
-            .or(if contacts.len() == 1 { contacts.first() } else { None })
+            .or(if contacts.len() == 1 {
+                contacts.first()
+            } else {
+                None
+            })
             .and_then(profile);
         return Some((ContactKey::WaId(from.to_owned()), name));
     }
@@ -100,8 +117,12 @@ async fn apply_message(
         _ => None,
     };
     let record = record_of(m, received_at);
-    let contact_id = tx.upsert_contact(&key, phone.as_deref(), name, received_at).await?;
-    let (conversation_id, _) = tx.ensure_conversation(contact_id, pnid, record.created_at).await?;
+    let contact_id = tx
+        .upsert_contact(&key, phone.as_deref(), name, received_at)
+        .await?;
+    let (conversation_id, _) = tx
+        .ensure_conversation(contact_id, pnid, record.created_at)
+        .await?;
     let id = uuid::Uuid::now_v7().to_string();
     let inserted = tx
         .insert_message(&NewMessage {
@@ -127,8 +148,13 @@ async fn apply_message(
     if let Some(new_wa_id) = &record.new_wa_id {
         tx.change_wa_id(contact_id, new_wa_id, received_at).await?;
     }
-    events.push(Event::MessageCreated { id, conversation_id });
-    events.push(Event::ConversationUpdated { id: conversation_id });
+    events.push(Event::MessageCreated {
+        id,
+        conversation_id,
+    });
+    events.push(Event::ConversationUpdated {
+        id: conversation_id,
+    });
     Ok(())
 }
 
@@ -142,10 +168,13 @@ async fn apply_status(
     let event = NewStatusEvent {
         wamid: s.id.clone(),
         status: s.status.as_str().to_owned(),
-        occurred_at: s.timestamp.map_or(received_at, Timestamp::from_unix_seconds),
+        occurred_at: s
+            .timestamp
+            .map_or(received_at, Timestamp::from_unix_seconds),
         recipient_id: s.recipient_id.clone(),
         callback_data: s.biz_opaque_callback_data.clone(),
-        errors: (!s.errors.is_empty()).then(|| serde_json::to_string(&s.errors).unwrap_or_default()),
+        errors: (!s.errors.is_empty())
+            .then(|| serde_json::to_string(&s.errors).unwrap_or_default()),
         received_at,
     };
     if !tx.insert_status_event(&event).await? {
@@ -176,7 +205,9 @@ async fn apply_status(
             id: message.id.clone(),
             conversation_id: message.conversation_id,
         });
-        events.push(Event::ConversationUpdated { id: message.conversation_id });
+        events.push(Event::ConversationUpdated {
+            id: message.conversation_id,
+        });
     }
     Ok(())
 }

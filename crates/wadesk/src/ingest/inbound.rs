@@ -21,7 +21,9 @@ pub struct InboundRecord {
 }
 
 fn some_nonempty(s: Option<&str>) -> Option<String> {
-    s.map(str::trim).filter(|s| !s.is_empty()).map(str::to_owned)
+    s.map(str::trim)
+        .filter(|s| !s.is_empty())
+        .map(str::to_owned)
 }
 
 fn insert(content: &mut Value, key: &str, value: Value) {
@@ -36,7 +38,11 @@ pub fn record_of(m: &InboundMessage, received_at: Timestamp) -> InboundRecord {
     let mut new_wa_id = None;
     let mut reply_to = m.context.as_ref().and_then(|c| c.id.clone());
     let (kind, text, mut content) = match m.content() {
-        MessageContent::Text { body } => (MessageKind::Text, Some(body.clone()), json!({ "body": body })),
+        MessageContent::Text { body } => (
+            MessageKind::Text,
+            Some(body.clone()),
+            json!({ "body": body }),
+        ),
         MessageContent::Media { kind, media } => {
             let k = match kind.as_str() {
                 "image" => MessageKind::Image,
@@ -54,45 +60,74 @@ pub fn record_of(m: &InboundMessage, received_at: Timestamp) -> InboundRecord {
             let text = some_nonempty(l.name.as_deref())
                 .or_else(|| some_nonempty(l.address.as_deref()))
                 .unwrap_or_else(|| format!("{}, {}", l.latitude, l.longitude));
-            (MessageKind::Location, Some(text), serde_json::to_value(&l).unwrap_or(Value::Null))
+            (
+                MessageKind::Location,
+                Some(text),
+                serde_json::to_value(&l).unwrap_or(Value::Null),
+            )
         }
         MessageContent::Contacts(cards) => {
             let names: Vec<&str> = cards
                 .iter()
                 .filter_map(|c| c.pointer("/name/formatted_name").and_then(Value::as_str))
                 .collect();
-            (MessageKind::Contacts, some_nonempty(Some(&names.join(", "))), json!({ "contacts": cards }))
+            (
+                MessageKind::Contacts,
+                some_nonempty(Some(&names.join(", "))),
+                json!({ "contacts": cards }),
+            )
         }
         MessageContent::Interactive(reply) => {
             let text = match &reply {
-                InteractiveReply::ButtonReply { title, .. } | InteractiveReply::ListReply { title, .. } => {
-                    Some(title.clone())
-                }
+                InteractiveReply::ButtonReply { title, .. }
+                | InteractiveReply::ListReply { title, .. } => Some(title.clone()),
                 InteractiveReply::NfmReply { body, .. } => body.clone(),
             };
-            (MessageKind::Interactive, text, serde_json::to_value(&reply).unwrap_or(Value::Null))
+            (
+                MessageKind::Interactive,
+                text,
+                serde_json::to_value(&reply).unwrap_or(Value::Null),
+            )
         }
-        MessageContent::Button { payload, text } => {
-            (MessageKind::Button, text.clone(), json!({ "payload": payload, "text": text }))
-        }
+        MessageContent::Button { payload, text } => (
+            MessageKind::Button,
+            text.clone(),
+            json!({ "payload": payload, "text": text }),
+        ),
         MessageContent::Reaction { message_id, emoji } => {
             reply_to = Some(message_id.clone());
-            (MessageKind::Reaction, emoji.clone(), json!({ "message_id": message_id, "emoji": emoji }))
+            (
+                MessageKind::Reaction,
+                emoji.clone(),
+                json!({ "message_id": message_id, "emoji": emoji }),
+            )
         }
         MessageContent::Order(order) => {
             let text = some_nonempty(order.text.as_deref())
                 .or_else(|| Some(format!("Order of {} item(s)", order.product_items.len())));
-            (MessageKind::Order, text, serde_json::to_value(&order).unwrap_or(Value::Null))
+            (
+                MessageKind::Order,
+                text,
+                serde_json::to_value(&order).unwrap_or(Value::Null),
+            )
         }
         MessageContent::System(event) => {
             if event.kind == "user_changed_number" {
                 new_wa_id = event.wa_id.clone();
             }
-            (MessageKind::System, event.body.clone(), serde_json::to_value(&event).unwrap_or(Value::Null))
+            (
+                MessageKind::System,
+                event.body.clone(),
+                serde_json::to_value(&event).unwrap_or(Value::Null),
+            )
         }
         MessageContent::RequestWelcome => {
             unread = false;
-            (MessageKind::System, None, json!({ "type": "request_welcome" }))
+            (
+                MessageKind::System,
+                None,
+                json!({ "type": "request_welcome" }),
+            )
         }
         MessageContent::Unsupported { kind } => (
             MessageKind::Unsupported,
@@ -100,10 +135,14 @@ pub fn record_of(m: &InboundMessage, received_at: Timestamp) -> InboundRecord {
             json!({ "type": kind, "payload": m.payloads, "errors": m.errors }),
         ),
     };
-    if let Some(ctx) = &m.context {
-        if ctx.forwarded || ctx.frequently_forwarded || ctx.referred_product.is_some() {
-            insert(&mut content, "context", serde_json::to_value(ctx).unwrap_or(Value::Null));
-        }
+    if let Some(ctx) = &m.context
+        && (ctx.forwarded || ctx.frequently_forwarded || ctx.referred_product.is_some())
+    {
+        insert(
+            &mut content,
+            "context",
+            serde_json::to_value(ctx).unwrap_or(Value::Null),
+        );
     }
     if let Some(referral) = &m.referral {
         insert(&mut content, "referral", referral.clone());
@@ -113,7 +152,9 @@ pub fn record_of(m: &InboundMessage, received_at: Timestamp) -> InboundRecord {
         text,
         content,
         reply_to,
-        created_at: m.timestamp.map_or(received_at, Timestamp::from_unix_seconds),
+        created_at: m
+            .timestamp
+            .map_or(received_at, Timestamp::from_unix_seconds),
         unread,
         new_wa_id,
     }

@@ -2,8 +2,8 @@
 //! task, which commits whatever has queued up in a single transaction and then answers each
 //! request. Under load many bodies share one fsync; alone, a body is committed at once.
 
-use tokio::sync::{Notify, mpsc, oneshot};
 use std::sync::Arc;
+use tokio::sync::{Notify, mpsc, oneshot};
 
 use crate::store::{NewJournalEntry, Store};
 
@@ -45,7 +45,11 @@ impl JournalWriter {
     }
 }
 
-async fn run(store: Store, mut rx: mpsc::Receiver<(NewJournalEntry, Reply)>, committed: Arc<Notify>) {
+async fn run(
+    store: Store,
+    mut rx: mpsc::Receiver<(NewJournalEntry, Reply)>,
+    committed: Arc<Notify>,
+) {
     let mut entries = Vec::with_capacity(MAX_BATCH);
     let mut replies = Vec::with_capacity(MAX_BATCH);
     while let Some((entry, reply)) = rx.recv().await {

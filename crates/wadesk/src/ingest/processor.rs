@@ -78,7 +78,11 @@ impl Processor {
         Ok(n)
     }
 
-    async fn apply_batch(&self, batch: Vec<JournalEntry>, now: Timestamp) -> Result<(), StoreError> {
+    async fn apply_batch(
+        &self,
+        batch: Vec<JournalEntry>,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         let mut tx = self.store.begin().await?;
         let mut events = Vec::new();
         for entry in &batch {
@@ -93,10 +97,13 @@ impl Processor {
                     tx.rollback_to_savepoint().await?;
                     let attempts = entry.attempts + 1;
                     let retry_at = (attempts < i64::from(self.max_attempts)).then(|| {
-                        now.plus_millis(i64::try_from(retry_delay(attempts).as_millis()).unwrap_or(i64::MAX))
+                        now.plus_millis(
+                            i64::try_from(retry_delay(attempts).as_millis()).unwrap_or(i64::MAX),
+                        )
                     });
                     tracing::warn!(journal_id = entry.id, attempts, error = %err, "webhook body could not be applied");
-                    tx.journal_failed(entry.id, &err.to_string(), retry_at).await?;
+                    tx.journal_failed(entry.id, &err.to_string(), retry_at)
+                        .await?;
                 }
             }
         }

@@ -15,7 +15,10 @@ pub enum Event {
     #[serde(rename = "conversation.updated")]
     ConversationUpdated { id: i64 },
     #[serde(rename = "outbox.paused")]
-    OutboxPaused { phone_number_id: String, reason: String },
+    OutboxPaused {
+        phone_number_id: String,
+        reason: String,
+    },
     #[serde(rename = "outbox.resumed")]
     OutboxResumed { phone_number_id: String },
 }

@@ -49,7 +49,10 @@ struct ConversationRow {
 impl ConversationRow {
     fn into_domain(self, last: Option<Message>, now: Timestamp) -> Result<Conversation> {
         let status = ConversationStatus::parse(&self.status).ok_or_else(|| {
-            StoreError::Corrupt(format!("conversation {}: status {:?}", self.id, self.status))
+            StoreError::Corrupt(format!(
+                "conversation {}: status {:?}",
+                self.id, self.status
+            ))
         })?;
         let last_inbound_at = self.last_inbound_at.map(Timestamp);
         Ok(Conversation {
@@ -106,7 +109,12 @@ impl Tx {
 
     /// Moves a contact to a new WhatsApp id (the customer changed number), unless another
     /// contact already has it.
-    pub async fn change_wa_id(&mut self, contact_id: i64, wa_id: &str, now: Timestamp) -> Result<bool> {
+    pub async fn change_wa_id(
+        &mut self,
+        contact_id: i64,
+        wa_id: &str,
+        now: Timestamp,
+    ) -> Result<bool> {
         let done = with_tx!(self, |c| sqlx::query(
             "UPDATE contacts SET wa_id = $2, phone = $3, updated_at = $4 WHERE id = $1 \
              AND NOT EXISTS (SELECT 1 FROM contacts o WHERE o.wa_id = $2)"
@@ -255,12 +263,18 @@ impl Store {
         .bind(limit)
         .fetch_all(p)
         .await)?;
-        let ids: Vec<String> = rows.iter().filter_map(|r| r.last_message_id.clone()).collect();
+        let ids: Vec<String> = rows
+            .iter()
+            .filter_map(|r| r.last_message_id.clone())
+            .collect();
         let mut last = self.messages_by_ids(&ids).await?;
         rows.into_iter()
             .map(|r| {
                 let m = match &r.last_message_id {
-                    Some(id) => last.iter().position(|m| &m.id == id).map(|i| last.swap_remove(i)),
+                    Some(id) => last
+                        .iter()
+                        .position(|m| &m.id == id)
+                        .map(|i| last.swap_remove(i)),
                     None => None,
                 };
                 r.into_domain(m, now)

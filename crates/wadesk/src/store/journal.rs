@@ -67,7 +67,8 @@ impl Store {
         let mut tx = self.begin().await?;
         let mut ids = Vec::with_capacity(entries.len());
         for e in entries {
-            let (id,): (i64,) = with_tx!(tx, |c| sqlx::query_as(
+            let (id,): (i64,) = with_tx!(tx, |c| {
+                sqlx::query_as(
                 "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) \
                  VALUES ($1, $2, $3, $4, $1) RETURNING id"
             )
@@ -76,7 +77,8 @@ impl Store {
             .bind(e.signature)
             .bind(&e.body)
             .fetch_one(c)
-            .await)?;
+            .await
+            })?;
             ids.push(id);
         }
         tx.commit().await?;
@@ -102,13 +104,14 @@ impl Store {
               AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
              RETURNING {JOURNAL_COLUMNS}"
         );
-        let mut rows: Vec<JournalEntry> = with_pool!(&self.write, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
-            .bind(owner)
-            .bind(lease_until.0)
-            .bind(now.0)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?;
+        let mut rows: Vec<JournalEntry> =
+            with_pool!(&self.write, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(owner)
+                .bind(lease_until.0)
+                .bind(now.0)
+                .bind(limit)
+                .fetch_all(p)
+                .await)?;
         rows.sort_by_key(|r| r.id);
         Ok(rows)
     }
@@ -140,10 +143,13 @@ impl Store {
             filter.sql(),
             filter.next()
         );
-        Ok(with_pool!(&self.read, |p| bind_all!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &filter.args)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?)
+        Ok(with_pool!(&self.read, |p| bind_all!(
+            sqlx::query_as(AssertSqlSafe(sql.as_str())),
+            &filter.args
+        )
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
     }
 
     /// Puts an entry back in the queue (after a fix, from the admin area).

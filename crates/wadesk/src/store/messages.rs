@@ -7,7 +7,9 @@ use super::{
     rows::{MESSAGE_COLUMNS, MessageRow, messages},
     with_pool, with_tx,
 };
-use crate::domain::{DeliveryState, DeliveryStatus, Direction, Message, MessageError, MessageKind, Timestamp};
+use crate::domain::{
+    DeliveryState, DeliveryStatus, Direction, Message, MessageError, MessageKind, Timestamp,
+};
 
 /// A message to insert.
 #[derive(Debug, Clone)]
@@ -81,14 +83,20 @@ impl Tx {
     pub async fn message(&mut self, id: &str) -> Result<Option<Message>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1");
         let row: Option<MessageRow> =
-            with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(c).await)?;
+            with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .fetch_optional(c)
+                .await)?;
         row.map(Message::try_from).transpose()
     }
 
     pub async fn message_by_wamid(&mut self, wamid: &str) -> Result<Option<Message>> {
         let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.wamid = $1");
         let row: Option<MessageRow> =
-            with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(wamid).fetch_optional(c).await)?;
+            with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(wamid)
+                .fetch_optional(c)
+                .await)?;
         row.map(Message::try_from).transpose()
     }
 
@@ -136,26 +144,39 @@ impl Tx {
         Ok(())
     }
 
-    /// Marks every unread inbound message of a conversation read; returns their wamids.
-    pub async fn mark_inbound_read(&mut self, conversation_id: i64, now: Timestamp) -> Result<Vec<String>> {
-        let rows: Vec<(Option<String>,)> = with_tx!(self, |c| sqlx::query_as(
+    /// Marks every unread inbound message of a conversation read; returns the wamid of the
+    /// newest of them.
+    pub async fn mark_inbound_read(
+        &mut self,
+        conversation_id: i64,
+        now: Timestamp,
+    ) -> Result<Option<String>> {
+        let rows: Vec<(Option<String>, i64)> = with_tx!(self, |c| sqlx::query_as(
             "UPDATE messages SET status = 'read', read_at = $2, status_updated_at = $2 \
              WHERE conversation_id = $1 AND direction = 'inbound' AND status = 'received' \
-             RETURNING wamid"
+             RETURNING wamid, created_at"
         )
         .bind(conversation_id)
         .bind(now.0)
         .fetch_all(c)
         .await)?;
-        Ok(rows.into_iter().filter_map(|(w,)| w).collect())
+        Ok(rows
+            .into_iter()
+            .filter_map(|(w, at)| Some((w?, at)))
+            .max_by_key(|(_, at)| *at)
+            .map(|(w, _)| w))
     }
 }
 
 impl Store {
     pub async fn message(&self, id: &str) -> Result<Option<Message>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1 OR m.wamid = $1");
+        let sql =
+            format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id = $1 OR m.wamid = $1");
         let row: Option<MessageRow> =
-            with_pool!(&self.read, |p| sqlx::query_as(AssertSqlSafe(sql.as_str())).bind(id).fetch_optional(p).await)?;
+            with_pool!(&self.read, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
+                .bind(id)
+                .fetch_optional(p)
+                .await)?;
         row.map(Message::try_from).transpose()
     }
 
@@ -168,8 +189,12 @@ impl Store {
             super::placeholders(1, ids.len())
         );
         let args: Vec<Arg> = ids.iter().cloned().map(Arg::Text).collect();
-        let rows: Vec<MessageRow> =
-            with_pool!(&self.read, |p| bind_all!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &args).fetch_all(p).await)?;
+        let rows: Vec<MessageRow> = with_pool!(&self.read, |p| bind_all!(
+            sqlx::query_as(AssertSqlSafe(sql.as_str())),
+            &args
+        )
+        .fetch_all(p)
+        .await)?;
         messages(rows)
     }
 
@@ -210,10 +235,13 @@ impl Store {
             w.sql(),
             w.next()
         );
-        let rows: Vec<MessageRow> = with_pool!(&self.read, |p| bind_all!(sqlx::query_as(AssertSqlSafe(sql.as_str())), &w.args)
-            .bind(filter.limit)
-            .fetch_all(p)
-            .await)?;
+        let rows: Vec<MessageRow> = with_pool!(&self.read, |p| bind_all!(
+            sqlx::query_as(AssertSqlSafe(sql.as_str())),
+            &w.args
+        )
+        .bind(filter.limit)
+        .fetch_all(p)
+        .await)?;
         messages(rows)
     }
 }

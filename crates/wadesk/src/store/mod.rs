@@ -120,7 +120,10 @@ impl Tx {
     }
 
     async fn exec(&mut self, sql: &'static str) -> Result<()> {
-        with_tx!(self, |c| sqlx::query(sql).execute(c).await.map(|r| r.rows_affected()))?;
+        with_tx!(self, |c| sqlx::query(sql)
+            .execute(c)
+            .await
+            .map(|r| r.rows_affected()))?;
         Ok(())
     }
 }
@@ -167,7 +170,9 @@ impl Store {
         } else if url.starts_with("postgres:") || url.starts_with("postgresql:") {
             Self::connect_postgres(url, options).await?
         } else {
-            return Err(StoreError::BadUrl(url.split(':').next().unwrap_or("").to_owned()));
+            return Err(StoreError::BadUrl(
+                url.split(':').next().unwrap_or("").to_owned(),
+            ));
         };
         store.migrate().await?;
         Ok(store)
@@ -238,7 +243,10 @@ impl Store {
 
     /// A trivial round trip, for health checks.
     pub async fn ping(&self) -> Result<()> {
-        with_pool!(&self.read, |p| sqlx::query("SELECT 1").execute(p).await.map(|_| ()))?;
+        with_pool!(&self.read, |p| sqlx::query("SELECT 1")
+            .execute(p)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 

@@ -41,7 +41,8 @@ impl Tx {
         recipient: &str,
         now: Timestamp,
     ) -> Result<()> {
-        with_tx!(self, |c| sqlx::query(
+        with_tx!(self, |c| {
+            sqlx::query(
             "INSERT INTO outbox (message_id, phone_number_id, recipient, next_attempt_at, created_at) \
              VALUES ($1, $2, $3, $4, $4)"
         )
@@ -51,17 +52,20 @@ impl Tx {
         .bind(now.0)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 
     /// Removes a message's outbox row (accepted, failed for good, or reconciled by a status).
     pub async fn finish_send(&mut self, message_id: &str) -> Result<bool> {
-        let done = with_tx!(self, |c| sqlx::query("DELETE FROM outbox WHERE message_id = $1")
-            .bind(message_id)
-            .execute(c)
-            .await
-            .map(|r| r.rows_affected()))?;
+        let done = with_tx!(self, |c| sqlx::query(
+            "DELETE FROM outbox WHERE message_id = $1"
+        )
+        .bind(message_id)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
         Ok(done == 1)
     }
 
@@ -75,13 +79,15 @@ impl Tx {
         message_id: &str,
         now: Timestamp,
     ) -> Result<Option<(String, String)>> {
-        let existing: Option<(String, String)> = with_tx!(self, |c| sqlx::query_as(
+        let existing: Option<(String, String)> = with_tx!(self, |c| {
+            sqlx::query_as(
             "SELECT request_hash, message_id FROM idempotency_keys WHERE scope = $1 AND key = $2"
         )
         .bind(scope)
         .bind(key)
         .fetch_optional(c)
-        .await)?;
+        .await
+        })?;
         if existing.is_some() {
             return Ok(existing);
         }
@@ -140,16 +146,18 @@ impl Store {
         let mut messages = self.messages_by_ids(&ids).await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(outbox_id, message_id, recipient, attempts, pair_limited)| {
-                let i = messages.iter().position(|m| m.id == message_id)?;
-                Some(ClaimedSend {
-                    outbox_id,
-                    recipient,
-                    attempts,
-                    pair_limited,
-                    message: messages.swap_remove(i),
-                })
-            })
+            .filter_map(
+                |(outbox_id, message_id, recipient, attempts, pair_limited)| {
+                    let i = messages.iter().position(|m| m.id == message_id)?;
+                    Some(ClaimedSend {
+                        outbox_id,
+                        recipient,
+                        attempts,
+                        pair_limited,
+                        message: messages.swap_remove(i),
+                    })
+                },
+            )
             .collect())
     }
 
@@ -210,7 +218,8 @@ impl Store {
     }
 
     pub async fn pause_sending(&self, pause: &Pause) -> Result<()> {
-        with_pool!(&self.write, |p| sqlx::query(
+        with_pool!(&self.write, |p| {
+            sqlx::query(
             "INSERT INTO outbox_pauses (phone_number_id, code, reason, token_fingerprint, paused_at) \
              VALUES ($1, $2, $3, $4, $5) ON CONFLICT (phone_number_id) DO UPDATE SET \
              code = excluded.code, reason = excluded.reason, \
@@ -223,7 +232,8 @@ impl Store {
         .bind(pause.paused_at)
         .execute(p)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(())
     }
 

@@ -40,11 +40,15 @@ impl TryFrom<MessageRow> for Message {
     type Error = StoreError;
 
     fn try_from(r: MessageRow) -> Result<Self> {
-        let corrupt = |what: &str, v: &str| StoreError::Corrupt(format!("message {}: {what} {v:?}", r.id));
-        let direction = Direction::parse(&r.direction).ok_or_else(|| corrupt("direction", &r.direction))?;
+        let corrupt =
+            |what: &str, v: &str| StoreError::Corrupt(format!("message {}: {what} {v:?}", r.id));
+        let direction =
+            Direction::parse(&r.direction).ok_or_else(|| corrupt("direction", &r.direction))?;
         let kind = MessageKind::parse(&r.kind).ok_or_else(|| corrupt("kind", &r.kind))?;
-        let status = DeliveryStatus::parse(&r.status).ok_or_else(|| corrupt("status", &r.status))?;
-        let content = serde_json::from_str(&r.content).map_err(|_| corrupt("content", &r.content))?;
+        let status =
+            DeliveryStatus::parse(&r.status).ok_or_else(|| corrupt("status", &r.status))?;
+        let content =
+            serde_json::from_str(&r.content).map_err(|_| corrupt("content", &r.content))?;
         let error = r.error_code.map(|code| MessageError {
             code,
             title: r.error_title.clone().unwrap_or_default(),

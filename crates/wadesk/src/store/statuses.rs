@@ -28,7 +28,8 @@ pub struct StoredStatus {
 impl Tx {
     /// Records a status; `false` when the same (wamid, status) was recorded before.
     pub async fn insert_status_event(&mut self, e: &NewStatusEvent) -> Result<bool> {
-        let done = with_tx!(self, |c| sqlx::query(
+        let done = with_tx!(self, |c| {
+            sqlx::query(
             "INSERT INTO status_events (wamid, status, occurred_at, recipient_id, callback_data, \
              errors, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
              ON CONFLICT (wamid, status) DO NOTHING"
@@ -42,7 +43,8 @@ impl Tx {
         .bind(e.received_at.0)
         .execute(c)
         .await
-        .map(|r| r.rows_affected()))?;
+        .map(|r| r.rows_affected())
+        })?;
         Ok(done == 1)
     }
 

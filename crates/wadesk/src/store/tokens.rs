@@ -44,7 +44,8 @@ impl Store {
         role: Role,
         now: Timestamp,
     ) -> Result<i64> {
-        let (id,): (i64,) = with_pool!(&self.write, |p| sqlx::query_as(
+        let (id,): (i64,) = with_pool!(&self.write, |p| {
+            sqlx::query_as(
             "INSERT INTO api_tokens (name, token_hash, role, created_at) VALUES ($1, $2, $3, $4) \
              RETURNING id"
         )
@@ -53,7 +54,8 @@ impl Store {
         .bind(role.as_str())
         .bind(now.0)
         .fetch_one(p)
-        .await)?;
+        .await
+        })?;
         Ok(id)
     }
 

@@ -31,7 +31,10 @@ fn parses_a_batched_envelope() {
     assert_eq!(v.metadata.phone_number_id, "1065");
     assert_eq!(v.contacts[0].name(), Some("Ana"));
     assert_eq!(v.messages[0].timestamp, Some(1767012345));
-    assert_eq!(v.messages[0].content(), MessageContent::Text { body: "hi".into() });
+    assert_eq!(
+        v.messages[0].content(),
+        MessageContent::Text { body: "hi".into() }
+    );
     assert_eq!(v.statuses[0].status, StatusKind::Read);
     assert_eq!(v.statuses[0].timestamp, Some(1767012346));
     assert!(changes[1].messages().is_none());
@@ -40,17 +43,47 @@ fn parses_a_batched_envelope() {
 #[test]
 fn reads_every_inbound_type() {
     let cases = [
-        (json!({"type": "image", "image": {"id": "1", "mime_type": "image/jpeg", "sha256": "x", "caption": "c"}}), "image"),
-        (json!({"type": "audio", "audio": {"id": "1", "mime_type": "audio/ogg; codecs=opus", "voice": true}}), "audio"),
-        (json!({"type": "location", "location": {"latitude": "-23.5", "longitude": -46.6, "name": "Office"}}), "location"),
-        (json!({"type": "contacts", "contacts": [{"name": {"formatted_name": "Bob"}}]}), "contacts"),
-        (json!({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": "r1", "title": "T"}}}), "interactive"),
-        (json!({"type": "button", "button": {"payload": "P", "text": "Track"}}), "button"),
-        (json!({"type": "reaction", "reaction": {"message_id": "wamid.X"}}), "reaction"),
-        (json!({"type": "order", "order": {"catalog_id": "C", "product_items": []}}), "order"),
-        (json!({"type": "system", "system": {"body": "changed", "wa_id": "2", "type": "user_changed_number"}}), "system"),
+        (
+            json!({"type": "image", "image": {"id": "1", "mime_type": "image/jpeg", "sha256": "x", "caption": "c"}}),
+            "image",
+        ),
+        (
+            json!({"type": "audio", "audio": {"id": "1", "mime_type": "audio/ogg; codecs=opus", "voice": true}}),
+            "audio",
+        ),
+        (
+            json!({"type": "location", "location": {"latitude": "-23.5", "longitude": -46.6, "name": "Office"}}),
+            "location",
+        ),
+        (
+            json!({"type": "contacts", "contacts": [{"name": {"formatted_name": "Bob"}}]}),
+            "contacts",
+        ),
+        (
+            json!({"type": "interactive", "interactive": {"type": "list_reply", "list_reply": {"id": "r1", "title": "T"}}}),
+            "interactive",
+        ),
+        (
+            json!({"type": "button", "button": {"payload": "P", "text": "Track"}}),
+            "button",
+        ),
+        (
+            json!({"type": "reaction", "reaction": {"message_id": "wamid.X"}}),
+            "reaction",
+        ),
+        (
+            json!({"type": "order", "order": {"catalog_id": "C", "product_items": []}}),
+            "order",
+        ),
+        (
+            json!({"type": "system", "system": {"body": "changed", "wa_id": "2", "type": "user_changed_number"}}),
+            "system",
+        ),
         (json!({"type": "request_welcome"}), "request_welcome"),
-        (json!({"type": "unsupported", "unsupported": {"type": "poll_creation"}}), "unsupported"),
+        (
+            json!({"type": "unsupported", "unsupported": {"type": "poll_creation"}}),
+            "unsupported",
+        ),
         (json!({"type": "hologram", "hologram": {}}), "unsupported"),
     ];
     for (mut v, expect) in cases {
@@ -82,10 +115,22 @@ fn reads_every_inbound_type() {
 
 #[test]
 fn unsupported_keeps_the_real_type_name() {
-    let m = message(json!({"id": "w", "type": "unsupported", "unsupported": {"type": "edit"},
-        "errors": [{"code": 131051, "title": "Message type unknown"}]}));
-    assert_eq!(m.content(), MessageContent::Unsupported { kind: "edit".into() });
+    let m = message(
+        json!({"id": "w", "type": "unsupported", "unsupported": {"type": "edit"},
+        "errors": [{"code": 131051, "title": "Message type unknown"}]}),
+    );
+    assert_eq!(
+        m.content(),
+        MessageContent::Unsupported {
+            kind: "edit".into()
+        }
+    );
     assert_eq!(m.errors[0].code, 131051);
     let broken = message(json!({"id": "w", "type": "text", "text": {"oops": 1}}));
-    assert_eq!(broken.content(), MessageContent::Unsupported { kind: "text".into() });
+    assert_eq!(
+        broken.content(),
+        MessageContent::Unsupported {
+            kind: "text".into()
+        }
+    );
 }

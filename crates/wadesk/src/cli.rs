@@ -1,0 +1,137 @@
+//! The command line: `serve`, `demo`, `simulator`, `token create`.
+
+use clap::{Args, Parser, Subcommand};
+use rand::RngCore;
+use tokio_util::sync::CancellationToken;
+
+use crate::{
+    app::Application,
+    clock::{Clock, SystemClock},
+    config::Config,
+    http::extract::token_hash,
+    store::{Role, Store, StoreOptions},
+};
+
+#[derive(Debug, Parser)]
+#[command(
+    name = "wadesk",
+    version,
+    about = "Self-hosted WhatsApp Business support inbox"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the server.
+    Serve(Box<Config>),
+    /// Manage API tokens.
+    #[command(subcommand)]
+    Token(TokenCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TokenCommand {
+    /// Create an API token; the token is printed on the last line.
+    Create(CreateToken),
+}
+
+#[derive(Debug, Args)]
+pub struct CreateToken {
+    /// A name to recognise the token by (shown as the author of messages it sends).
+    #[arg(long)]
+    pub name: String,
+    /// Allow admin actions (resume sending, webhook journal, delete).
+    #[arg(long)]
+    pub admin: bool,
+    /// `sqlite://path` or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://wadesk.db")]
+    pub database_url: String,
+}
+
+/// A new random API token: `wdk_` and 32 random bytes in hex.
+pub fn new_token() -> String {
+    let mut bytes = [0u8; 32];
+    rand::rng().fill_bytes(&mut bytes);
+    format!("wdk_{}", hex::encode(bytes))
+}
+
+/// Creates a token in `store` and returns it (only its hash is kept).
+pub async fn create_token(
+    store: &Store,
+    name: &str,
+    role: Role,
+) -> Result<String, crate::store::StoreError> {
+    let token = new_token();
+    store
+        .create_token(name, &token_hash(&token), role, SystemClock.now())
+        .await?;
+    Ok(token)
+}
+
+/// Runs the command line; returns the process exit code.
+pub async fn run() -> i32 {
+    let _ = dotenvy::dotenv();
+    init_tracing();
+    let cli = Cli::parse();
+    match cli.command {
+        Command::Serve(config) => serve(*config).await,
+        Command::Token(TokenCommand::Create(args)) => {
+            let role = if args.admin { Role::Admin } else { Role::Agent };
+            let store = match Store::connect(&args.database_url, &StoreOptions::default()).await {
+                Ok(s) => s,
+                Err(e) => return fail(&e.to_string()),
+            };
+            match create_token(&store, &args.name, role).await {
+                Ok(token) => {
+                    println!(
+                        "Created {} token {:?}. It is shown only once:",
+                        role.as_str(),
+                        args.name
+                    );
+                    println!("{token}");
+                    0
+                }
+                Err(e) => fail(&e.to_string()),
+            }
+        }
+    }
+}
+
+fn fail(message: &str) -> i32 {
+    eprintln!("wadesk: {message}");
+    1
+}
+
+fn init_tracing() {
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new("info,sqlx=warn"));
+    let _ = tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .try_init();
+}
+
+async fn serve(config: Config) -> i32 {
+    let app = match Application::build(config).await {
+        Ok(app) => app,
+        Err(e) => return fail(&e.to_string()),
+    };
+    tracing::info!(addr = %app.local_addr(), "wadesk listening");
+    let cancel = CancellationToken::new();
+    spawn_signal_handler(cancel.clone());
+    match app.run_until_stopped(cancel).await {
+        Ok(()) => 0,
+        Err(e) => fail(&e),
+    }
+}
+
+fn spawn_signal_handler(cancel: CancellationToken) {
+    tokio::spawn(async move {
+        let _ = tokio::signal::ctrl_c().await;
+        tracing::info!("shutting down");
+        cancel.cancel();
+    });
+}

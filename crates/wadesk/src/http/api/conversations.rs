@@ -1,0 +1,139 @@
+//! Conversations: list (newest activity first), one, its messages, mark read.
+
+use axum::{
+    Json, Router,
+    extract::State,
+    routing::{get, post},
+};
+use serde::Deserialize;
+use serde_json::{Value, json};
+
+use super::{Page, paginate};
+use crate::{
+    domain::ConversationStatus,
+    http::{
+        error::{ApiError, ApiResult},
+        extract::{ApiPath, ApiQuery, Principal},
+    },
+    inbox,
+    state::AppState,
+    store::{ConversationFilter, MessageFilter, decode_cursor, encode_cursor},
+};
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/conversations", get(list_conversations))
+        .route("/conversations/{id}", get(get_conversation))
+        .route(
+            "/conversations/{id}/messages",
+            get(list_conversation_messages),
+        )
+        .route("/conversations/{id}/read", post(read_conversation))
+}
+
+#[derive(Debug, Deserialize)]
+struct ListQuery {
+    status: Option<String>,
+    assignee: Option<String>,
+    #[serde(flatten)]
+    page: Page,
+}
+
+fn bad_cursor() -> ApiError {
+    ApiError::bad_request("invalid_cursor", "cursor is not one this API gave out")
+}
+
+async fn list_conversations(
+    State(state): State<AppState>,
+    _: Principal,
+    ApiQuery(q): ApiQuery<ListQuery>,
+) -> ApiResult<Json<Value>> {
+    let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
+        Some(s) => Some(ConversationStatus::parse(s).ok_or_else(|| {
+            ApiError::bad_request("invalid_query", "status must be open, pending or resolved")
+        })?),
+        None => None,
+    };
+    let before = match q.page.cursor.as_deref() {
+        Some(c) => {
+            let (at, id) = decode_cursor(c).ok_or_else(bad_cursor)?;
+            Some((at, id.parse().map_err(|_| bad_cursor())?))
+        }
+        None => None,
+    };
+    let limit = q.page.limit();
+    let filter = ConversationFilter {
+        status,
+        assignee: q.assignee,
+        before,
+        limit: limit + 1,
+    };
+    let rows = state
+        .store
+        .list_conversations(&filter, state.clock.now())
+        .await?;
+    let (conversations, next) = paginate(rows, limit, |c| {
+        encode_cursor(c.last_message_at.0, &c.id.to_string())
+    });
+    Ok(Json(
+        json!({ "conversations": conversations, "next_cursor": next }),
+    ))
+}
+
+async fn get_conversation(
+    State(state): State<AppState>,
+    _: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    let c = state.store.conversation(id, state.clock.now()).await?;
+    let c = c.ok_or_else(|| ApiError::not_found("conversation"))?;
+    Ok(Json(json!(c)))
+}
+
+#[derive(Debug, Deserialize)]
+struct MessagesQuery {
+    before: Option<String>,
+    #[serde(flatten)]
+    page: Page,
+}
+
+async fn list_conversation_messages(
+    State(state): State<AppState>,
+    _: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiQuery(q): ApiQuery<MessagesQuery>,
+) -> ApiResult<Json<Value>> {
+    if state
+        .store
+        .conversation(id, state.clock.now())
+        .await?
+        .is_none()
+    {
+        return Err(ApiError::not_found("conversation"));
+    }
+    let cursor = q.before.as_deref().or(q.page.cursor.as_deref());
+    let before = match cursor {
+        Some(c) => Some(decode_cursor(c).ok_or_else(bad_cursor)?),
+        None => None,
+    };
+    let limit = q.page.limit();
+    let filter = MessageFilter {
+        conversation_id: Some(id),
+        before,
+        limit: limit + 1,
+        ..Default::default()
+    };
+    let rows = state.store.list_messages(&filter).await?;
+    let (messages, next) = paginate(rows, limit, |m| encode_cursor(m.created_at.0, &m.id));
+    Ok(Json(json!({ "messages": messages, "next_cursor": next })))
+}
+
+async fn read_conversation(
+    State(state): State<AppState>,
+    _: Principal,
+    ApiPath(id): ApiPath<i64>,
+) -> ApiResult<Json<Value>> {
+    let c = inbox::mark_read(&state, id).await?;
+    let c = c.ok_or_else(|| ApiError::not_found("conversation"))?;
+    Ok(Json(json!(c)))
+}

@@ -1,0 +1,21 @@
+//! HTTP: routers by trust zone — the signed webhook, and the token-authenticated API —
+//! plus JSON errors for anything unmatched.
+
+pub mod api;
+pub mod error;
+pub mod extract;
+pub mod webhooks;
+
+use axum::{Router, http::StatusCode};
+
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(webhooks::router())
+        .nest("/api/v1", api::router())
+        .fallback(|| async {
+            error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
+        })
+        .with_state(state)
+}

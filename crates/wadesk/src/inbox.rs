@@ -1,0 +1,40 @@
+//! Agent actions on conversations: marking read (with a read receipt to the customer).
+
+use crate::{domain::Conversation, realtime::Event, state::AppState, store::StoreError};
+
+/// Marks a conversation's inbound messages read and clears its unread count, then sends a
+/// read receipt for the newest one (which marks all earlier ones read on the customer's
+/// phone). The receipt is best effort: it is idempotent and never blocks the agent.
+pub async fn mark_read(
+    state: &AppState,
+    conversation_id: i64,
+) -> Result<Option<Conversation>, StoreError> {
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    let newest = tx.mark_inbound_read(conversation_id, now).await?;
+    if !tx.clear_unread(conversation_id).await? {
+        return Ok(None);
+    }
+    tx.commit().await?;
+    state.bus.publish([Event::ConversationUpdated {
+        id: conversation_id,
+    }]);
+    let conversation = state.store.conversation(conversation_id, now).await?;
+    if let (Some(newest), Some(c)) = (newest.as_deref(), conversation.as_ref()) {
+        send_read_receipt(state, &c.phone_number_id, newest);
+    }
+    Ok(conversation)
+}
+
+fn send_read_receipt(state: &AppState, phone_number_id: &str, wamid: &str) {
+    let Some(token) = state.config.whatsapp.token.clone() else {
+        return;
+    };
+    let graph = state.graph.clone();
+    let (pnid, wamid) = (phone_number_id.to_owned(), wamid.to_owned());
+    tokio::spawn(async move {
+        if let Err(e) = graph.mark_read(token.expose(), &pnid, &wamid).await {
+            tracing::warn!(error = %e, "read receipt not sent");
+        }
+    });
+}

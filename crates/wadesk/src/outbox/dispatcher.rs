@@ -1,0 +1,387 @@
+//! The dispatcher of one business number: claims due sends (oldest per recipient), paces them
+//! with the token bucket, calls Graph, and records accepted / retry / failed / paused.
+
+use std::{
+    sync::{
+        Arc,
+        atomic::{AtomicBool, Ordering},
+    },
+    time::{Duration, Instant},
+};
+
+use tokio::sync::{Notify, Semaphore};
+use tokio_util::sync::CancellationToken;
+use whatsapp::{
+    CallError, GraphClient, OutgoingContent, SendRequest, SendResponse, send::ReplyContext,
+};
+
+use super::{
+    policy::{Decision, decide},
+    rate::Pacer,
+};
+use crate::{
+    clock::Clock,
+    config::{OutboxConfig, Secret},
+    delivery,
+    domain::{DeliveryStatus, MessageError, MessageKind, StatusUpdate},
+    realtime::{Bus, Event},
+    store::{ClaimedSend, Pause, Store, StoreError},
+};
+
+pub struct Dispatcher {
+    pub store: Store,
+    pub clock: Arc<dyn Clock>,
+    pub bus: Bus,
+    pub graph: GraphClient,
+    pub token: Secret,
+    pub phone_number_id: String,
+    pub config: OutboxConfig,
+    pub owner: String,
+    pub wake: Arc<Notify>,
+    paused: AtomicBool,
+}
+
+fn millis(d: Duration) -> i64 {
+    i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
+}
+
+/// The Graph request for a claimed send.
+fn request_of(send: &ClaimedSend) -> Result<SendRequest, String> {
+    let m = &send.message;
+    let content = match m.kind {
+        MessageKind::Text => OutgoingContent::Text {
+            text: serde_json::from_value(m.content.clone()).map_err(|e| e.to_string())?,
+        },
+        MessageKind::Template => OutgoingContent::Template {
+            template: serde_json::from_value(m.content.clone()).map_err(|e| e.to_string())?,
+        },
+        other => {
+            return Err(format!(
+                "sending {} messages is not supported",
+                other.as_str()
+            ));
+        }
+    };
+    let mut req = SendRequest::new(send.recipient.clone(), content);
+    req.context = m
+        .reply_to
+        .clone()
+        .map(|message_id| ReplyContext { message_id });
+    req.biz_opaque_callback_data = Some(m.id.clone());
+    Ok(req)
+}
+
+/// The error shown on a message that failed at Graph.
+fn error_of(e: &CallError) -> MessageError {
+    match e {
+        CallError::Graph { error, .. } => MessageError {
+            code: error.code,
+            title: error.title().to_owned(),
+            detail: error.details().map(str::to_owned),
+        },
+        CallError::Http { status, body } => MessageError {
+            code: i64::from(*status),
+            title: format!("HTTP {status} from Graph"),
+            detail: Some(body.clone()),
+        },
+        other => MessageError {
+            code: -1,
+            title: other.to_string(),
+            detail: None,
+        },
+    }
+}
+
+impl Dispatcher {
+    #[allow(clippy::too_many_arguments)]
+    pub fn new(
+        store: Store,
+        clock: Arc<dyn Clock>,
+        bus: Bus,
+        graph: GraphClient,
+        token: Secret,
+        phone_number_id: String,
+        config: OutboxConfig,
+        owner: String,
+        wake: Arc<Notify>,
+    ) -> Self {
+        Self {
+            store,
+            clock,
+            bus,
+            graph,
+            token,
+            phone_number_id,
+            config,
+            owner,
+            wake,
+            paused: AtomicBool::new(false),
+        }
+    }
+
+    pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        self.lift_pause_if_token_changed().await;
+        let start = Instant::now();
+        let now_ms = || start.elapsed().as_secs_f64() * 1000.0;
+        let mut pacer = Pacer::new(self.config.rate_per_second, now_ms());
+        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        loop {
+            if cancel.is_cancelled() {
+                return;
+            }
+            let wait = match self.store.pause_of(&self.phone_number_id).await {
+                Ok(Some(_)) => Some(Duration::from_secs(5)),
+                Ok(None) => {
+                    self.paused.store(false, Ordering::SeqCst);
+                    None
+                }
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox: cannot read pause state");
+                    Some(Duration::from_secs(1))
+                }
+            };
+            if let Some(wait) = wait {
+                self.idle(&cancel, wait).await;
+                continue;
+            }
+            let Ok(first) = permits.clone().acquire_owned().await else {
+                return;
+            };
+            let now = self.clock.now();
+            let limit = i64::try_from(permits.available_permits() + 1).unwrap_or(1);
+            let lease_until = now.plus_millis(millis(self.config.lease()));
+            let batch = match self
+                .store
+                .claim_sends(&self.phone_number_id, &self.owner, now, lease_until, limit)
+                .await
+            {
+                Ok(b) => b,
+                Err(e) => {
+                    tracing::error!(error = %e, "outbox: claim failed");
+                    drop(first);
+                    self.idle(&cancel, Duration::from_secs(1)).await;
+                    continue;
+                }
+            };
+            if batch.is_empty() {
+                drop(first);
+                let wait = match self.store.next_send_due(&self.phone_number_id).await {
+                    Ok(Some(due)) => Duration::from_millis(
+                        u64::try_from((due.0 - now.0).clamp(1, 1000)).unwrap_or(1000),
+                    ),
+                    _ => Duration::from_secs(1),
+                };
+                self.idle(&cancel, wait).await;
+                continue;
+            }
+            let mut first = Some(first);
+            for send in batch {
+                if self.paused.load(Ordering::SeqCst) || cancel.is_cancelled() {
+                    self.release(&send).await;
+                    continue;
+                }
+                while let Err(wait) = pacer.try_take(now_ms()) {
+                    tokio::time::sleep(wait).await;
+                }
+                let permit = match first.take() {
+                    Some(p) => p,
+                    None => match permits.clone().acquire_owned().await {
+                        Ok(p) => p,
+                        Err(_) => return,
+                    },
+                };
+                let this = self.clone();
+                tokio::spawn(async move {
+                    this.attempt(send).await;
+                    drop(permit);
+                });
+            }
+        }
+    }
+
+    async fn idle(&self, cancel: &CancellationToken, wait: Duration) {
+        tokio::select! {
+            _ = cancel.cancelled() => {}
+            _ = self.wake.notified() => {}
+            _ = tokio::time::sleep(wait) => {}
+        }
+    }
+
+    /// A send restarted with a different token than the one that was rejected: try again.
+    async fn lift_pause_if_token_changed(&self) {
+        if let Ok(Some(pause)) = self.store.pause_of(&self.phone_number_id).await
+            && pause.token_fingerprint.as_deref() != Some(self.token.fingerprint().as_str())
+        {
+            tracing::info!(phone_number_id = %self.phone_number_id, "token changed since the pause; resuming");
+            if let Err(e) = self.store.resume_sending(&self.phone_number_id).await {
+                tracing::error!(error = %e, "outbox: cannot lift pause");
+            }
+        }
+    }
+
+    /// Gives a claimed send back without counting an attempt.
+    async fn release(&self, send: &ClaimedSend) {
+        if let Err(e) = self
+            .store
+            .reschedule_send(send.outbox_id, self.clock.now(), None, false, false)
+            .await
+        {
+            tracing::error!(error = %e, "outbox: release failed; the lease will expire");
+        }
+    }
+
+    async fn attempt(&self, send: ClaimedSend) {
+        let result = match request_of(&send) {
+            Ok(req) => {
+                self.graph
+                    .send_message(self.token.expose(), &self.phone_number_id, &req)
+                    .await
+            }
+            Err(reason) => {
+                let error = MessageError {
+                    code: -1,
+                    title: reason,
+                    detail: None,
+                };
+                return self.log(self.fail(&send, error).await);
+            }
+        };
+        let outcome = match result {
+            Ok(response) => self.accepted(&send, &response).await,
+            Err(e) => self.failed_call(&send, &e).await,
+        };
+        self.log(outcome);
+    }
+
+    fn log(&self, outcome: Result<(), StoreError>) {
+        if let Err(e) = outcome {
+            tracing::error!(error = %e, "outbox: could not record a send outcome; the lease will expire and it is retried");
+        }
+    }
+
+    async fn accepted(
+        &self,
+        send: &ClaimedSend,
+        response: &SendResponse,
+    ) -> Result<(), StoreError> {
+        let Some(wamid) = response.wamid() else {
+            let e = CallError::Ambiguous("Graph accepted the send without a message id".into());
+            return self.failed_call(send, &e).await;
+        };
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if tx.attach_wamid(&send.message.id, wamid).await?
+            && let Some(mut message) = tx.message(&send.message.id).await?
+        {
+            let accepted = StatusUpdate {
+                status: DeliveryStatus::Accepted,
+                at: now,
+                error: None,
+            };
+            if message.delivery.apply(&accepted) {
+                tx.set_delivery(&message.id, &message.delivery).await?;
+            }
+            delivery::settle(&mut tx, &message, now).await?;
+        }
+        tx.finish_send(&send.message.id).await?;
+        tx.commit().await?;
+        self.publish_update(send);
+        Ok(())
+    }
+
+    async fn fail(&self, send: &ClaimedSend, error: MessageError) -> Result<(), StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if let Some(mut message) = tx.message(&send.message.id).await? {
+            let failed = StatusUpdate {
+                status: DeliveryStatus::Failed,
+                at: now,
+                error: Some(error),
+            };
+            if message.delivery.apply(&failed) {
+                tx.set_delivery(&message.id, &message.delivery).await?;
+            }
+        }
+        tx.finish_send(&send.message.id).await?;
+        tx.commit().await?;
+        self.publish_update(send);
+        Ok(())
+    }
+
+    async fn failed_call(&self, send: &ClaimedSend, e: &CallError) -> Result<(), StoreError> {
+        let decision = decide(
+            e,
+            send.attempts,
+            send.pair_limited,
+            &self.config,
+            rand::random::<f64>(),
+        );
+        tracing::debug!(message_id = %send.message.id, error = %e, ?decision, "send failed");
+        let now = self.clock.now();
+        match decision {
+            Decision::Retry {
+                after,
+                pair_limited,
+            } => {
+                self.store
+                    .reschedule_send(
+                        send.outbox_id,
+                        now.plus_millis(millis(after)),
+                        Some(&e.to_string()),
+                        true,
+                        pair_limited,
+                    )
+                    .await
+            }
+            Decision::Reconcile { after } => {
+                self.store
+                    .reschedule_send(
+                        send.outbox_id,
+                        now.plus_millis(millis(after)),
+                        Some(&e.to_string()),
+                        true,
+                        false,
+                    )
+                    .await
+            }
+            Decision::Fail => self.fail(send, error_of(e)).await,
+            Decision::Pause => {
+                let reason = format!("Graph rejected the access token: {e}");
+                let first = !self.paused.swap(true, Ordering::SeqCst);
+                self.store
+                    .pause_sending(&Pause {
+                        phone_number_id: self.phone_number_id.clone(),
+                        code: e.code(),
+                        reason: reason.clone(),
+                        token_fingerprint: Some(self.token.fingerprint()),
+                        paused_at: now.0,
+                    })
+                    .await?;
+                self.store
+                    .reschedule_send(send.outbox_id, now, Some(&e.to_string()), false, false)
+                    .await?;
+                if first {
+                    tracing::error!(phone_number_id = %self.phone_number_id, %reason, "sending paused");
+                    self.bus.publish([Event::OutboxPaused {
+                        phone_number_id: self.phone_number_id.clone(),
+                        reason,
+                    }]);
+                }
+                Ok(())
+            }
+        }
+    }
+
+    fn publish_update(&self, send: &ClaimedSend) {
+        let conversation_id = send.message.conversation_id;
+        self.bus.publish([
+            Event::MessageUpdated {
+                id: send.message.id.clone(),
+                conversation_id,
+            },
+            Event::ConversationUpdated {
+                id: conversation_id,
+            },
+        ]);
+    }
+}

@@ -1,0 +1,21 @@
+//! The application state: handles shared by every request and task, built once in `app`.
+
+use std::sync::Arc;
+
+use whatsapp::GraphClient;
+
+use crate::{
+    clock::Clock, config::Config, ingest::JournalWriter, outbox::Outbox, realtime::Bus,
+    store::Store,
+};
+
+#[derive(Clone)]
+pub struct AppState {
+    pub store: Store,
+    pub config: Arc<Config>,
+    pub clock: Arc<dyn Clock>,
+    pub bus: Bus,
+    pub journal: JournalWriter,
+    pub outbox: Outbox,
+    pub graph: GraphClient,
+}
