@@ -27,9 +27,32 @@ pub struct Cli {
 pub enum Command {
     /// Run the server.
     Serve(Box<Config>),
+    /// Try it out: the server, a simulated Cloud API and simulated customers, on a fresh SQLite file.
+    Demo(crate::demo::DemoArgs),
+    /// Run only the Cloud API simulator (for tests and benchmarks across processes).
+    Simulator(SimulatorArgs),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+}
+
+#[derive(Debug, Args)]
+pub struct SimulatorArgs {
+    /// Listen address.
+    #[arg(long, default_value = "127.0.0.1:9090")]
+    pub bind: std::net::SocketAddr,
+    /// Where to post webhooks (wadesk's /webhooks/whatsapp).
+    #[arg(long)]
+    pub webhook_url: Option<String>,
+    /// HMAC key for the webhooks' X-Hub-Signature-256.
+    #[arg(long, env = "WHATSAPP_APP_SECRET")]
+    pub app_secret: String,
+    /// Bearer token Graph calls must carry.
+    #[arg(long, env = "WHATSAPP_TOKEN")]
+    pub access_token: String,
+    /// Simulated customers writing in (0 for none).
+    #[arg(long, default_value_t = 0)]
+    pub customers: usize,
 }
 
 #[derive(Debug, Subcommand)]
@@ -78,6 +101,11 @@ pub async fn run() -> i32 {
     let cli = Cli::parse();
     match cli.command {
         Command::Serve(config) => serve(*config).await,
+        Command::Demo(args) => match crate::demo::run(args).await {
+            Ok(()) => 0,
+            Err(e) => fail(&e),
+        },
+        Command::Simulator(args) => run_simulator(args).await,
         Command::Token(TokenCommand::Create(args)) => {
             let role = if args.admin { Role::Admin } else { Role::Agent };
             let store = match Store::connect(&args.database_url, &StoreOptions::default()).await {
@@ -126,6 +154,30 @@ async fn serve(config: Config) -> i32 {
         Ok(()) => 0,
         Err(e) => fail(&e),
     }
+}
+
+async fn run_simulator(args: SimulatorArgs) -> i32 {
+    let mut config = simulator::Config::new(args.app_secret, args.access_token);
+    config.webhook_url = args.webhook_url;
+    let sim = match simulator::Simulator::start(args.bind, config).await {
+        Ok(sim) => sim,
+        Err(e) => return fail(&format!("simulator: {e}")),
+    };
+    println!(
+        "Cloud API simulator on {} (phone number id {})",
+        sim.base_url(),
+        sim.phone_number_id()
+    );
+    let cancel = CancellationToken::new();
+    let crowd = (args.customers > 0)
+        .then(|| simulator::customers::spawn_crowd(sim.clone(), args.customers, cancel.clone()));
+    let _ = tokio::signal::ctrl_c().await;
+    cancel.cancel();
+    sim.shutdown();
+    if let Some(crowd) = crowd {
+        let _ = crowd.await;
+    }
+    0
 }
 
 fn spawn_signal_handler(cancel: CancellationToken) {

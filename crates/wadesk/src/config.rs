@@ -188,3 +188,37 @@ impl Config {
         self.whatsapp.token.is_some() && self.whatsapp.phone_number_id.is_some()
     }
 }
+
+impl Config {
+    /// Defaults without reading the environment: for the demo and tests, which set what they
+    /// need.
+    pub fn local(database_url: impl Into<String>, bind: SocketAddr) -> Self {
+        Self {
+            whatsapp: WhatsAppConfig {
+                token: None,
+                phone_number_id: None,
+                verify_token: None,
+                app_secret: None,
+                api_version: "v23.0".into(),
+                api_base_url: "https://graph.facebook.com".into(),
+                business_account_id: None,
+                graph_timeout_secs: 20,
+            },
+            outbox: OutboxConfig {
+                rate_per_second: 80,
+                retry_base_ms: 1000,
+                retry_max_secs: 300,
+                max_attempts: 10,
+                lease_secs: 60,
+                reconcile_secs: 60,
+                concurrency: 32,
+            },
+            database_url: database_url.into(),
+            db_pool_size: 8,
+            bind,
+            data_dir: PathBuf::from("./data"),
+            insecure_no_signature: false,
+            ingest_max_attempts: 6,
+        }
+    }
+}

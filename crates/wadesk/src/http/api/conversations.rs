@@ -61,7 +61,7 @@ async fn list_conversations(
         }
         None => None,
     };
-    let limit = q.page.limit();
+    let limit = q.page.limit()?;
     let filter = ConversationFilter {
         status,
         assignee: q.assignee,
@@ -116,7 +116,7 @@ async fn list_conversation_messages(
         Some(c) => Some(decode_cursor(c).ok_or_else(bad_cursor)?),
         None => None,
     };
-    let limit = q.page.limit();
+    let limit = q.page.limit()?;
     let filter = MessageFilter {
         conversation_id: Some(id),
         before,

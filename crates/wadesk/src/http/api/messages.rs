@@ -110,7 +110,7 @@ async fn list_messages(
         })?),
         None => None,
     };
-    let limit = q.page.limit();
+    let limit = q.page.limit()?;
     let filter = MessageFilter {
         phone_digits,
         conversation_id: None,

@@ -10,7 +10,7 @@ mod webhook_events;
 use axum::Router;
 use serde::Deserialize;
 
-use crate::state::AppState;
+use crate::{http::error::ApiError, state::AppState};
 
 pub fn router() -> Router<AppState> {
     Router::new()
@@ -25,16 +25,31 @@ pub fn router() -> Router<AppState> {
 const DEFAULT_LIMIT: i64 = 50;
 const MAX_LIMIT: i64 = 200;
 
-/// `cursor` and `limit`, shared by every list.
+/// `cursor` and `limit`, shared by every list. (Kept as text: query structs that flatten this
+/// one see every value as a string.)
 #[derive(Debug, Default, Deserialize)]
 pub struct Page {
     pub cursor: Option<String>,
-    pub limit: Option<i64>,
+    pub limit: Option<String>,
 }
 
 impl Page {
-    pub fn limit(&self) -> i64 {
-        self.limit.unwrap_or(DEFAULT_LIMIT).clamp(1, MAX_LIMIT)
+    pub fn limit(&self) -> Result<i64, ApiError> {
+        match self
+            .limit
+            .as_deref()
+            .map(str::trim)
+            .filter(|l| !l.is_empty())
+        {
+            None => Ok(DEFAULT_LIMIT),
+            Some(l) => match l.parse::<i64>() {
+                Ok(n) if n >= 1 => Ok(n.min(MAX_LIMIT)),
+                _ => Err(ApiError::bad_request(
+                    "invalid_query",
+                    format!("limit must be a whole number from 1 to {MAX_LIMIT}"),
+                )),
+            },
+        }
     }
 }
 
