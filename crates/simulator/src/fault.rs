@@ -34,6 +34,11 @@ pub struct Fault {
     /// does for 131047, 131026, 131049 and friends.
     #[serde(default)]
     pub asynchronous: bool,
+    /// With `slow_only`: accept the send and start its status webhooks at once, and only then
+    /// hold the answer — so statuses reach the caller before the send response does (or, past
+    /// the caller's timeout, instead of it).
+    #[serde(default)]
+    pub after_accept: bool,
 }
 
 impl Fault {
@@ -47,6 +52,7 @@ impl Fault {
             delay: None,
             slow_only: false,
             asynchronous: false,
+            after_accept: false,
         }
     }
 
@@ -56,6 +62,14 @@ impl Fault {
             delay: Some(delay),
             slow_only: true,
             ..Self::code(0)
+        }
+    }
+
+    /// Accept the next matching send (statuses start flowing) but answer it `delay` late.
+    pub fn late_answer(delay: Duration) -> Self {
+        Self {
+            after_accept: true,
+            ..Self::slow(delay)
         }
     }
 

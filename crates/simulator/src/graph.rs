@@ -120,7 +120,11 @@ async fn send(sim: Simulator, to: String, body: Value) -> Response {
     // An asynchronous fault's delay is for its `failed` status, not for the answer.
     let answer_delay = fault
         .as_ref()
-        .filter(|f| !f.asynchronous)
+        .filter(|f| !f.asynchronous && !f.after_accept)
+        .and_then(|f| f.delay);
+    let late_answer = fault
+        .as_ref()
+        .filter(|f| f.slow_only && f.after_accept)
         .and_then(|f| f.delay);
     if let Some(delay) = answer_delay
         && !sim.sleep(delay).await
@@ -147,6 +151,11 @@ async fn send(sim: Simulator, to: String, body: Value) -> Response {
     match asynchronous {
         Some(fault) => statuses::spawn_failure(&sim, &recorded, &fault),
         None => statuses::spawn_plan(&sim, &recorded, valid.kind == "template"),
+    }
+    if let Some(delay) = late_answer
+        && !sim.sleep(delay).await
+    {
+        return StatusCode::SERVICE_UNAVAILABLE.into_response();
     }
     Json(json!({
         "messaging_product": "whatsapp",

@@ -127,30 +127,52 @@ impl Outbox {
             .as_deref()
             .ok_or(SendError::NotConfigured)?;
         let checked = check(req)?;
+        let key = idempotency_key.map(|k| {
+            let request = (checked.to.as_str(), &checked.content, &req.reply_to);
+            let hash = hex::encode(Sha256::digest(
+                serde_json::to_vec(&request).unwrap_or_default(),
+            ));
+            (k, hash)
+        });
+        // A concurrent request with the same key may win the race to record it; the second
+        // pass then finds its message.
+        for _ in 0..2 {
+            if let Some(done) = self
+                .try_submit(pnid, req, &checked, author, scope, key.as_ref())
+                .await?
+            {
+                return Ok(done);
+            }
+        }
+        Err(SendError::IdempotencyConflict)
+    }
+
+    async fn try_submit(
+        &self,
+        pnid: &str,
+        req: &SendMessage,
+        checked: &Checked,
+        author: &str,
+        scope: &str,
+        key: Option<&(&str, String)>,
+    ) -> Result<Option<Submitted>, SendError> {
         let now = self.clock.now();
         let id = uuid::Uuid::now_v7().to_string();
         let mut tx = self.store.begin().await?;
-        if let Some(key) = idempotency_key {
-            let hash = hex::encode(Sha256::digest(
-                serde_json::to_vec(&(checked.to.as_str(), &checked.content, &req.reply_to))
-                    .unwrap_or_default(),
-            ));
-            if let Some((first_hash, first_id)) = tx
-                .claim_idempotency_key(scope, key, &hash, &id, now)
-                .await?
-            {
-                if first_hash != hash {
-                    return Err(SendError::IdempotencyConflict);
-                }
-                let message = tx
-                    .message(&first_id)
-                    .await?
-                    .ok_or(SendError::IdempotencyConflict)?;
-                return Ok(Submitted {
-                    message,
-                    created: false,
-                });
+        if let Some((key, hash)) = key
+            && let Some((first_hash, first_id)) = tx.idempotency_key(scope, key).await?
+        {
+            if &first_hash != hash {
+                return Err(SendError::IdempotencyConflict);
             }
+            let message = tx
+                .message(&first_id)
+                .await?
+                .ok_or(SendError::IdempotencyConflict)?;
+            return Ok(Some(Submitted {
+                message,
+                created: false,
+            }));
         }
         let contact = ContactKey::WaId(checked.to.digits().to_owned());
         let contact_id = tx
@@ -179,8 +201,8 @@ impl Outbox {
             conversation_id,
             direction: Direction::Outbound,
             kind: checked.kind,
-            text: checked.text,
-            content: checked.content,
+            text: checked.text.clone(),
+            content: checked.content.clone(),
             reply_to,
             status: DeliveryStatus::Queued,
             error: None,
@@ -188,6 +210,13 @@ impl Outbox {
             created_at: now,
         };
         tx.insert_message(&new).await?;
+        if let Some((key, hash)) = key
+            && !tx
+                .record_idempotency_key(scope, key, hash, &id, now)
+                .await?
+        {
+            return Ok(None);
+        }
         tx.note_message(conversation_id, &id, now, false, false)
             .await?;
         tx.enqueue_send(&id, pnid, checked.to.as_str(), now).await?;
@@ -205,10 +234,10 @@ impl Outbox {
                 id: conversation_id,
             },
         ]);
-        Ok(Submitted {
+        Ok(Some(Submitted {
             message,
             created: true,
-        })
+        }))
     }
 
     /// Lifts a pause of sending for the configured number; `false` if it was not paused.

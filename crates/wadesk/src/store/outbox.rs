@@ -69,31 +69,33 @@ impl Tx {
         Ok(done == 1)
     }
 
-    /// Records an idempotency key for a new message, or returns the (request hash, message id)
-    /// it was first used with.
-    pub async fn claim_idempotency_key(
+    /// The (request hash, message id) an idempotency key was first used with, if any.
+    pub async fn idempotency_key(
+        &mut self,
+        scope: &str,
+        key: &str,
+    ) -> Result<Option<(String, String)>> {
+        Ok(with_tx!(self, |c| sqlx::query_as(
+            "SELECT request_hash, message_id FROM idempotency_keys WHERE scope = $1 AND key = $2"
+        )
+        .bind(scope)
+        .bind(key)
+        .fetch_optional(c)
+        .await)?)
+    }
+
+    /// Records the key for a new message; `false` if a concurrent request recorded it first.
+    pub async fn record_idempotency_key(
         &mut self,
         scope: &str,
         key: &str,
         request_hash: &str,
         message_id: &str,
         now: Timestamp,
-    ) -> Result<Option<(String, String)>> {
-        let existing: Option<(String, String)> = with_tx!(self, |c| {
-            sqlx::query_as(
-            "SELECT request_hash, message_id FROM idempotency_keys WHERE scope = $1 AND key = $2"
-        )
-        .bind(scope)
-        .bind(key)
-        .fetch_optional(c)
-        .await
-        })?;
-        if existing.is_some() {
-            return Ok(existing);
-        }
-        with_tx!(self, |c| sqlx::query(
+    ) -> Result<bool> {
+        let done = with_tx!(self, |c| sqlx::query(
             "INSERT INTO idempotency_keys (scope, key, request_hash, message_id, created_at) \
-             VALUES ($1, $2, $3, $4, $5)"
+             VALUES ($1, $2, $3, $4, $5) ON CONFLICT (scope, key) DO NOTHING"
         )
         .bind(scope)
         .bind(key)
@@ -103,7 +105,7 @@ impl Tx {
         .execute(c)
         .await
         .map(|r| r.rows_affected()))?;
-        Ok(None)
+        Ok(done == 1)
     }
 }
 
