@@ -12,7 +12,6 @@ use wadesk::{
     app::Application,
     cli::create_token,
     config::{Config, Secret},
-    state::AppState,
     store::Role,
 };
 
@@ -27,7 +26,6 @@ pub struct TestApp {
     /// An admin token.
     pub admin: String,
     pub sim: Simulator,
-    pub state: AppState,
     pub database_url: String,
     pub dir: TempDir,
     cancel: CancellationToken,
@@ -77,12 +75,12 @@ impl TestApp {
         let database_url = config.database_url.clone();
         let app = Application::build(config).await.expect("app builds");
         let addr = app.local_addr();
-        let state = app.state().clone();
+        let store = app.state().store.clone();
         sim.set_webhook_url(format!("http://{addr}/webhooks/whatsapp"));
-        let token = create_token(&state.store, "agent", Role::Agent)
+        let token = create_token(&store, "agent", Role::Agent)
             .await
             .unwrap();
-        let admin = create_token(&state.store, "admin", Role::Admin)
+        let admin = create_token(&store, "admin", Role::Admin)
             .await
             .unwrap();
         let cancel = CancellationToken::new();
@@ -93,7 +91,6 @@ impl TestApp {
             token,
             admin,
             sim,
-            state,
             database_url,
             dir,
             cancel,
@@ -134,6 +131,7 @@ impl TestApp {
     }
 
     /// A notification from `CUSTOMER` carrying `messages`.
+    #[allow(clippy::wrong_self_convention)]
     pub fn from_customer(&self, messages: Vec<Value>) -> Value {
         self.envelope(&[(CUSTOMER, CUSTOMER_NAME)], messages, vec![])
     }
