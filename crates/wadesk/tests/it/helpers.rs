@@ -77,12 +77,8 @@ impl TestApp {
         let addr = app.local_addr();
         let store = app.state().store.clone();
         sim.set_webhook_url(format!("http://{addr}/webhooks/whatsapp"));
-        let token = create_token(&store, "agent", Role::Agent)
-            .await
-            .unwrap();
-        let admin = create_token(&store, "admin", Role::Admin)
-            .await
-            .unwrap();
+        let token = create_token(&store, "agent", Role::Agent).await.unwrap();
+        let admin = create_token(&store, "admin", Role::Admin).await.unwrap();
         let cancel = CancellationToken::new();
         let handle = tokio::spawn(app.run_until_stopped(cancel.clone()));
         Self {
