@@ -2,6 +2,7 @@
 
 use std::{future::Future, net::SocketAddr, time::Duration};
 
+use crate::db::{Db, TestDb};
 use reqwest::StatusCode;
 use serde_json::{Value, json};
 use simulator::{Simulator, StatusPlan, payload};
@@ -26,8 +27,8 @@ pub struct TestApp {
     /// An admin token.
     pub admin: String,
     pub sim: Simulator,
-    pub database_url: String,
     pub dir: TempDir,
+    pub db: TestDb,
     cancel: CancellationToken,
     handle: Option<JoinHandle<Result<(), String>>>,
 }
@@ -58,21 +59,29 @@ pub async fn start_simulator() -> Simulator {
 
 impl TestApp {
     pub async fn spawn() -> Self {
-        Self::spawn_with(|_| {}).await
+        Self::spawn_on(Db::Sqlite).await
     }
 
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
+        Self::spawn_with_on(Db::Sqlite, tweak).await
+    }
+
+    pub async fn spawn_on(db: Db) -> Self {
+        Self::spawn_with_on(db, |_| {}).await
+    }
+
+    /// A fresh database of the given backend, the simulator, and wadesk configured by `tweak`.
+    pub async fn spawn_with_on(db: Db, tweak: impl FnOnce(&mut Config)) -> Self {
         let dir = tempfile::tempdir().expect("temp dir");
+        let db = TestDb::create(db, dir.path()).await;
         let sim = start_simulator().await;
-        let database_url = format!("sqlite://{}", dir.path().join("wadesk.db").display());
-        let mut config = test_config(&database_url, &sim);
+        let mut config = test_config(&db.url, &sim);
         tweak(&mut config);
-        Self::start(config, sim, dir).await
+        Self::start(config, sim, dir, db).await
     }
 
     /// Starts wadesk on `config` (its database may already hold data).
-    pub async fn start(config: Config, sim: Simulator, dir: TempDir) -> Self {
-        let database_url = config.database_url.clone();
+    pub async fn start(config: Config, sim: Simulator, dir: TempDir, db: TestDb) -> Self {
         let app = Application::build(config).await.expect("app builds");
         let addr = app.local_addr();
         let store = app.state().store.clone();
@@ -87,20 +96,20 @@ impl TestApp {
             token,
             admin,
             sim,
-            database_url,
             dir,
+            db,
             cancel,
             handle: Some(handle),
         }
     }
 
     /// Stops the server (gracefully) and gives back what a restart needs.
-    pub async fn stop(mut self) -> (Simulator, TempDir, String) {
+    pub async fn stop(mut self) -> (Simulator, TempDir, TestDb) {
         self.cancel.cancel();
         if let Some(h) = self.handle.take() {
             let _ = h.await;
         }
-        (self.sim.clone(), self.dir, self.database_url.clone())
+        (self.sim.clone(), self.dir, self.db)
     }
 
     pub fn url(&self, path: &str) -> String {

@@ -4,7 +4,10 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 use simulator::payload;
 
-use crate::helpers::{CUSTOMER, CUSTOMER_NAME, TestApp, no_statuses};
+use crate::{
+    db::backend_tests,
+    helpers::{CUSTOMER, CUSTOMER_NAME, TestApp, no_statuses},
+};
 
 async fn stored(app: &TestApp, wamid: &str) -> Value {
     app.eventually(&format!("{wamid} is stored"), || async {
@@ -14,213 +17,216 @@ async fn stored(app: &TestApp, wamid: &str) -> Value {
     .await
 }
 
-#[tokio::test]
-async fn every_inbound_type_is_stored_with_its_kind_and_content() {
-    let app = TestApp::spawn().await;
-    let quoted = app.customer_says("first").await;
-    let cases: Vec<(Value, &str, Option<&str>)> = vec![
-        (
-            payload::text(CUSTOMER, "Olá, where is my order? 📦"),
-            "text",
-            Some("Olá, where is my order? 📦"),
-        ),
-        (
-            payload::image(CUSTOMER, Some("Broken seal")),
-            "image",
-            Some("Broken seal"),
-        ),
-        (
-            payload::video(CUSTOMER, Some("unboxing")),
-            "video",
-            Some("unboxing"),
-        ),
-        (payload::audio(CUSTOMER, true), "audio", None),
-        (
-            payload::document(CUSTOMER, "invoice.pdf", Some("my invoice")),
-            "document",
-            Some("my invoice"),
-        ),
-        (payload::sticker(CUSTOMER, false), "sticker", None),
-        (
-            payload::location(
-                CUSTOMER,
-                -23.56,
-                -46.65,
-                Some("Office"),
-                Some("Av. Paulista"),
+backend_tests! {
+    async fn every_inbound_type_is_stored_with_its_kind_and_content(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        let quoted = app.customer_says("first").await;
+        let cases: Vec<(Value, &str, Option<&str>)> = vec![
+            (
+                payload::text(CUSTOMER, "Olá, where is my order? 📦"),
+                "text",
+                Some("Olá, where is my order? 📦"),
             ),
-            "location",
-            Some("Office"),
-        ),
-        (payload::contacts(CUSTOMER), "contacts", None),
-        (
-            payload::interactive_button_reply(CUSTOMER, &quoted, "yes", "Yes please"),
-            "interactive",
-            Some("Yes please"),
-        ),
-        (
-            payload::interactive_list_reply(CUSTOMER, &quoted, "r1", "Express", None),
-            "interactive",
-            Some("Express"),
-        ),
-        (
-            payload::interactive_nfm_reply(CUSTOMER, &quoted, r#"{"a":1}"#),
-            "interactive",
-            None,
-        ),
-        (
-            payload::button(CUSTOMER, &quoted, "TRACK", "Track order"),
-            "button",
-            Some("Track order"),
-        ),
-        (
-            payload::reaction(CUSTOMER, &quoted, Some("👍")),
-            "reaction",
-            Some("👍"),
-        ),
-        (payload::reaction(CUSTOMER, &quoted, None), "reaction", None),
-        (payload::order(CUSTOMER), "order", None),
-        (
-            payload::system_changed_number(CUSTOMER, "5511977776666"),
-            "system",
-            None,
-        ),
-        (payload::request_welcome(CUSTOMER), "system", None),
-        (
-            payload::unsupported(CUSTOMER, "poll_creation"),
-            "unsupported",
-            None,
-        ),
-    ];
-    for (msg, kind, text) in cases {
-        let wamid = msg["id"].as_str().unwrap().to_owned();
-        let status = app.webhook(&app.from_customer(vec![msg.clone()])).await;
-        assert_eq!(status, StatusCode::OK);
-        let m = stored(&app, &wamid).await;
-        assert_eq!(m["kind"], kind, "{msg} stored as {m}");
-        assert_eq!(m["direction"], "inbound");
-        assert_eq!(m["status"], "received");
-        if let Some(text) = text {
-            assert_eq!(m["text"], text, "{m}");
+            (
+                payload::image(CUSTOMER, Some("Broken seal")),
+                "image",
+                Some("Broken seal"),
+            ),
+            (
+                payload::video(CUSTOMER, Some("unboxing")),
+                "video",
+                Some("unboxing"),
+            ),
+            (payload::audio(CUSTOMER, true), "audio", None),
+            (
+                payload::document(CUSTOMER, "invoice.pdf", Some("my invoice")),
+                "document",
+                Some("my invoice"),
+            ),
+            (payload::sticker(CUSTOMER, false), "sticker", None),
+            (
+                payload::location(
+                    CUSTOMER,
+                    -23.56,
+                    -46.65,
+                    Some("Office"),
+                    Some("Av. Paulista"),
+                ),
+                "location",
+                Some("Office"),
+            ),
+            (payload::contacts(CUSTOMER), "contacts", None),
+            (
+                payload::interactive_button_reply(CUSTOMER, &quoted, "yes", "Yes please"),
+                "interactive",
+                Some("Yes please"),
+            ),
+            (
+                payload::interactive_list_reply(CUSTOMER, &quoted, "r1", "Express", None),
+                "interactive",
+                Some("Express"),
+            ),
+            (
+                payload::interactive_nfm_reply(CUSTOMER, &quoted, r#"{"a":1}"#),
+                "interactive",
+                None,
+            ),
+            (
+                payload::button(CUSTOMER, &quoted, "TRACK", "Track order"),
+                "button",
+                Some("Track order"),
+            ),
+            (
+                payload::reaction(CUSTOMER, &quoted, Some("👍")),
+                "reaction",
+                Some("👍"),
+            ),
+            (payload::reaction(CUSTOMER, &quoted, None), "reaction", None),
+            (payload::order(CUSTOMER), "order", None),
+            (
+                payload::system_changed_number(CUSTOMER, "5511977776666"),
+                "system",
+                None,
+            ),
+            (payload::request_welcome(CUSTOMER), "system", None),
+            (
+                payload::unsupported(CUSTOMER, "poll_creation"),
+                "unsupported",
+                None,
+            ),
+        ];
+        for (msg, kind, text) in cases {
+            let wamid = msg["id"].as_str().unwrap().to_owned();
+            let status = app.webhook(&app.from_customer(vec![msg.clone()])).await;
+            assert_eq!(status, StatusCode::OK);
+            let m = stored(&app, &wamid).await;
+            assert_eq!(m["kind"], kind, "{msg} stored as {m}");
+            assert_eq!(m["direction"], "inbound");
+            assert_eq!(m["status"], "received");
+            if let Some(text) = text {
+                assert_eq!(m["text"], text, "{m}");
+            }
+            assert!(m["content"].is_object(), "structured content kept: {m}");
         }
-        assert!(m["content"].is_object(), "structured content kept: {m}");
-    }
-    // Spot checks of structure.
-    let all = app.get("/api/v1/messages?limit=100").await.1["messages"]
-        .as_array()
-        .unwrap()
-        .clone();
-    let by_kind = |k: &str| {
-        all.iter()
-            .filter(|m| m["kind"] == k)
-            .cloned()
-            .collect::<Vec<_>>()
-    };
-    let reaction = &by_kind("reaction")[1];
-    assert_eq!(
-        reaction["reply_to"], quoted,
-        "a reaction points at its message"
-    );
-    let loc = &by_kind("location")[0];
-    assert_eq!(loc["content"]["latitude"], -23.56);
-    let unsupported = &by_kind("unsupported")[0];
-    assert_eq!(unsupported["content"]["type"], "poll_creation");
-    assert_eq!(unsupported["content"]["errors"][0]["code"], 131051);
-    let image = &by_kind("image")[0];
-    assert!(
-        image["content"]["mime_type"]
-            .as_str()
+        // Spot checks of structure.
+        let all = app.get("/api/v1/messages?limit=100").await.1["messages"]
+            .as_array()
             .unwrap()
-            .starts_with("image/")
-    );
-    assert!(
-        image["content"]["id"].is_string(),
-        "media id kept for download"
-    );
-    let reply = by_kind("interactive")
-        .into_iter()
-        .find(|m| m["text"] == "Yes please")
-        .unwrap();
-    assert_eq!(reply["reply_to"], quoted, "context.id becomes reply_to");
+            .clone();
+        let by_kind = |k: &str| {
+            all.iter()
+                .filter(|m| m["kind"] == k)
+                .cloned()
+                .collect::<Vec<_>>()
+        };
+        let reaction = &by_kind("reaction")[1];
+        assert_eq!(
+            reaction["reply_to"], quoted,
+            "a reaction points at its message"
+        );
+        let loc = &by_kind("location")[0];
+        assert_eq!(loc["content"]["latitude"], -23.56);
+        let unsupported = &by_kind("unsupported")[0];
+        assert_eq!(unsupported["content"]["type"], "poll_creation");
+        assert_eq!(unsupported["content"]["errors"][0]["code"], 131051);
+        let image = &by_kind("image")[0];
+        assert!(
+            image["content"]["mime_type"]
+                .as_str()
+                .unwrap()
+                .starts_with("image/")
+        );
+        assert!(
+            image["content"]["id"].is_string(),
+            "media id kept for download"
+        );
+        let reply = by_kind("interactive")
+            .into_iter()
+            .find(|m| m["text"] == "Yes please")
+            .unwrap();
+        assert_eq!(reply["reply_to"], quoted, "context.id becomes reply_to");
+    }
 }
 
-#[tokio::test]
-async fn a_batch_of_entries_changes_messages_and_statuses_is_applied_whole() {
-    let app = TestApp::spawn().await;
-    app.sim.set_status_plan(no_statuses());
-    app.customer_says("hello").await;
-    let (s, sent) = app.send_text(&format!("+{CUSTOMER}"), "we are on it").await;
-    assert_eq!(s, StatusCode::ACCEPTED);
-    let sent = app
-        .wait_status(sent["id"].as_str().unwrap(), "accepted")
-        .await;
-    let wamid = sent["wamid"].as_str().unwrap();
+backend_tests! {
+    async fn a_batch_of_entries_changes_messages_and_statuses_is_applied_whole(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        app.sim.set_status_plan(no_statuses());
+        app.customer_says("hello").await;
+        let (s, sent) = app.send_text(&format!("+{CUSTOMER}"), "we are on it").await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        let sent = app
+            .wait_status(sent["id"].as_str().unwrap(), "accepted")
+            .await;
+        let wamid = sent["wamid"].as_str().unwrap();
 
-    let pnid = app.sim.phone_number_id();
-    let display = app.sim.display_phone_number();
-    let customers = ["15550001001", "15550001002", "15550001003", "15550001004"];
-    let mut wamids = Vec::new();
-    let mut entries = Vec::new();
-    for e in 0..2 {
-        let mut changes = Vec::new();
-        for c in 0..2 {
-            let from = customers[e * 2 + c];
-            let msgs: Vec<Value> = (0..3)
-                .map(|i| payload::text(from, &format!("m{e}{c}{i}")))
-                .collect();
-            wamids.extend(msgs.iter().map(|m| m["id"].as_str().unwrap().to_owned()));
-            let statuses = if e == 1 && c == 1 {
-                vec![payload::status(wamid, "delivered", CUSTOMER, None, vec![])]
-            } else {
-                vec![]
-            };
-            changes.push(payload::change(payload::value(
-                &pnid,
-                &display,
-                &[(from, "Batch Customer")],
-                msgs,
-                statuses,
-            )));
+        let pnid = app.sim.phone_number_id();
+        let display = app.sim.display_phone_number();
+        let customers = ["15550001001", "15550001002", "15550001003", "15550001004"];
+        let mut wamids = Vec::new();
+        let mut entries = Vec::new();
+        for e in 0..2 {
+            let mut changes = Vec::new();
+            for c in 0..2 {
+                let from = customers[e * 2 + c];
+                let msgs: Vec<Value> = (0..3)
+                    .map(|i| payload::text(from, &format!("m{e}{c}{i}")))
+                    .collect();
+                wamids.extend(msgs.iter().map(|m| m["id"].as_str().unwrap().to_owned()));
+                let statuses = if e == 1 && c == 1 {
+                    vec![payload::status(wamid, "delivered", CUSTOMER, None, vec![])]
+                } else {
+                    vec![]
+                };
+                changes.push(payload::change(payload::value(
+                    &pnid,
+                    &display,
+                    &[(from, "Batch Customer")],
+                    msgs,
+                    statuses,
+                )));
+            }
+            entries.push(payload::entry(&app.sim.waba_id(), changes));
         }
-        entries.push(payload::entry(&app.sim.waba_id(), changes));
-    }
-    assert_eq!(
-        app.webhook(&payload::notification(entries)).await,
-        StatusCode::OK
-    );
-    for w in &wamids {
-        stored(&app, w).await;
-    }
-    assert_eq!(wamids.len(), 12);
-    app.wait_status(sent["id"].as_str().unwrap(), "delivered")
-        .await;
-    for from in customers {
-        let (_, list) = app.get(&format!("/api/v1/messages?phone={from}")).await;
-        assert_eq!(list["messages"].as_array().unwrap().len(), 3, "{from}");
+        assert_eq!(
+            app.webhook(&payload::notification(entries)).await,
+            StatusCode::OK
+        );
+        for w in &wamids {
+            stored(&app, w).await;
+        }
+        assert_eq!(wamids.len(), 12);
+        app.wait_status(sent["id"].as_str().unwrap(), "delivered")
+            .await;
+        for from in customers {
+            let (_, list) = app.get(&format!("/api/v1/messages?phone={from}")).await;
+            assert_eq!(list["messages"].as_array().unwrap().len(), 3, "{from}");
+        }
     }
 }
 
-#[tokio::test]
-async fn the_same_webhook_three_times_stores_one_message() {
-    let app = TestApp::spawn().await;
-    let msg = payload::text(CUSTOMER, "are you there?");
-    let wamid = msg["id"].as_str().unwrap().to_owned();
-    let body = app.from_customer(vec![msg]);
-    for _ in 0..3 {
-        assert_eq!(app.webhook(&body).await, StatusCode::OK);
+backend_tests! {
+    async fn the_same_webhook_three_times_stores_one_message(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        let msg = payload::text(CUSTOMER, "are you there?");
+        let wamid = msg["id"].as_str().unwrap().to_owned();
+        let body = app.from_customer(vec![msg]);
+        for _ in 0..3 {
+            assert_eq!(app.webhook(&body).await, StatusCode::OK);
+        }
+        app.eventually("all three deliveries are processed", || async {
+            let j = app.journal().await;
+            (j.len() == 3 && j.iter().all(|e| e["state"] == "done")).then_some(())
+        })
+        .await;
+        let (_, list) = app.get(&format!("/api/v1/messages?phone={CUSTOMER}")).await;
+        let list = list["messages"].as_array().unwrap();
+        assert_eq!(list.len(), 1, "{list:?}");
+        assert_eq!(list[0]["wamid"], wamid.as_str());
+        let (_, convs) = app.get("/api/v1/conversations").await;
+        assert_eq!(convs["conversations"][0]["unread_count"], 1, "counted once");
+        assert_eq!(convs["conversations"][0]["contact"]["name"], CUSTOMER_NAME);
     }
-    app.eventually("all three deliveries are processed", || async {
-        let j = app.journal().await;
-        (j.len() == 3 && j.iter().all(|e| e["state"] == "done")).then_some(())
-    })
-    .await;
-    let (_, list) = app.get(&format!("/api/v1/messages?phone={CUSTOMER}")).await;
-    let list = list["messages"].as_array().unwrap();
-    assert_eq!(list.len(), 1, "{list:?}");
-    assert_eq!(list[0]["wamid"], wamid.as_str());
-    let (_, convs) = app.get("/api/v1/conversations").await;
-    assert_eq!(convs["conversations"][0]["unread_count"], 1, "counted once");
-    assert_eq!(convs["conversations"][0]["contact"]["name"], CUSTOMER_NAME);
 }
 
 /// Sends a text and waits until Graph accepted it; statuses are posted by the test itself.
@@ -242,105 +248,109 @@ fn statuses(app: &TestApp, wamid: &str, kinds: &[&str]) -> Value {
     app.envelope(&[], vec![], s)
 }
 
-#[tokio::test]
-async fn statuses_out_of_order_and_duplicated_end_at_the_highest() {
-    let app = TestApp::spawn().await;
-    app.sim.set_status_plan(no_statuses());
-    app.customer_says("hi").await;
-    let (id, wamid) = accepted_send(&app).await;
-    for kind in ["read", "sent", "delivered", "read", "sent"] {
-        assert_eq!(
-            app.webhook(&statuses(&app, &wamid, &[kind])).await,
-            StatusCode::OK
-        );
-    }
-    app.eventually("all statuses processed", || async {
-        let j = app.journal().await;
-        (j.iter().filter(|e| e["state"] == "done").count() == 6).then_some(())
-    })
-    .await;
-    let m = app.message(&id).await;
-    assert_eq!(m["status"], "read", "{m}");
-}
-
-#[tokio::test]
-async fn read_without_delivered_and_failed_with_meta_error() {
-    let app = TestApp::spawn().await;
-    app.sim.set_status_plan(no_statuses());
-    app.customer_says("hi").await;
-    let (id, wamid) = accepted_send(&app).await;
-    app.webhook(&statuses(&app, &wamid, &["read"])).await;
-    app.wait_status(&id, "read").await;
-
-    let (id2, wamid2) = accepted_send(&app).await;
-    let error = json!({"code": 131026, "title": "Message undeliverable",
-        "message": "Message undeliverable", "error_data": {"details": "Receiver is incapable of receiving this message"}});
-    let failed = payload::status(&wamid2, "failed", CUSTOMER, None, vec![error]);
-    app.webhook(&app.envelope(&[], vec![], vec![failed])).await;
-    let m = app.wait_status(&id2, "failed").await;
-    assert_eq!(m["error"]["code"], 131026);
-    assert_eq!(m["error"]["title"], "Message undeliverable");
-    assert_eq!(
-        m["error"]["detail"],
-        "Receiver is incapable of receiving this message"
-    );
-}
-
-#[tokio::test]
-async fn a_status_before_the_send_response_is_kept_and_applied_when_the_wamid_appears() {
-    let app = TestApp::spawn().await;
-    app.sim.set_status_plan(no_statuses());
-    app.customer_says("hi").await;
-    // Graph holds its answer for a second; meanwhile a status for the new wamid comes in.
-    app.sim.inject(simulator::Fault::late_answer(
-        std::time::Duration::from_millis(1500),
-    ));
-    let (_, m) = app.send_text(&format!("+{CUSTOMER}"), "slow one").await;
-    let id = m["id"].as_str().unwrap().to_owned();
-    let wamid = app
-        .eventually("Graph has taken the send", || async {
-            app.sim
-                .sends()
-                .iter()
-                .find_map(|s| s.wamid().map(str::to_owned))
+backend_tests! {
+    async fn statuses_out_of_order_and_duplicated_end_at_the_highest(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        app.sim.set_status_plan(no_statuses());
+        app.customer_says("hi").await;
+        let (id, wamid) = accepted_send(&app).await;
+        for kind in ["read", "sent", "delivered", "read", "sent"] {
+            assert_eq!(
+                app.webhook(&statuses(&app, &wamid, &[kind])).await,
+                StatusCode::OK
+            );
+        }
+        app.eventually("all statuses processed", || async {
+            let j = app.journal().await;
+            (j.iter().filter(|e| e["state"] == "done").count() == 6).then_some(())
         })
         .await;
-    assert_eq!(
-        app.webhook(&statuses(&app, &wamid, &["delivered"])).await,
-        StatusCode::OK
-    );
-    app.eventually("the early status is journaled and processed", || async {
-        let j = app.journal().await;
-        j.iter().all(|e| e["state"] == "done").then_some(())
-    })
-    .await;
-    let before = app.message(&id).await;
-    assert_eq!(
-        before["status"], "queued",
-        "not yet known: the status waits: {before}"
-    );
-    let after = app.wait_status(&id, "delivered").await;
-    assert_eq!(after["wamid"], wamid.as_str());
+        let m = app.message(&id).await;
+        assert_eq!(m["status"], "read", "{m}");
+    }
 }
 
-#[tokio::test]
-async fn a_status_carrying_our_id_reconciles_a_send_whose_answer_is_late() {
-    let app = TestApp::spawn().await;
-    app.customer_says("hi").await;
-    // Graph accepts and its statuses (with biz_opaque_callback_data) arrive before its answer.
-    app.sim.inject(simulator::Fault::late_answer(
-        std::time::Duration::from_millis(1500),
-    ));
-    let (_, m) = app.send_text(&format!("+{CUSTOMER}"), "late answer").await;
-    let id = m["id"].as_str().unwrap().to_owned();
-    let m = app.wait_status(&id, "read").await;
-    assert!(m["wamid"].is_string());
-    tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
-    let sends = app.sim.sends();
-    assert_eq!(
-        sends.iter().filter(|s| s.accepted()).count(),
-        1,
-        "sent once"
-    );
-    assert_eq!(app.message(&id).await["status"], "read");
+backend_tests! {
+    async fn read_without_delivered_and_failed_with_meta_error(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        app.sim.set_status_plan(no_statuses());
+        app.customer_says("hi").await;
+        let (id, wamid) = accepted_send(&app).await;
+        app.webhook(&statuses(&app, &wamid, &["read"])).await;
+        app.wait_status(&id, "read").await;
+
+        let (id2, wamid2) = accepted_send(&app).await;
+        let error = json!({"code": 131026, "title": "Message undeliverable",
+            "message": "Message undeliverable", "error_data": {"details": "Receiver is incapable of receiving this message"}});
+        let failed = payload::status(&wamid2, "failed", CUSTOMER, None, vec![error]);
+        app.webhook(&app.envelope(&[], vec![], vec![failed])).await;
+        let m = app.wait_status(&id2, "failed").await;
+        assert_eq!(m["error"]["code"], 131026);
+        assert_eq!(m["error"]["title"], "Message undeliverable");
+        assert_eq!(
+            m["error"]["detail"],
+            "Receiver is incapable of receiving this message"
+        );
+    }
+}
+
+backend_tests! {
+    async fn a_status_before_the_send_response_is_kept_and_applied_when_the_wamid_appears(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        app.sim.set_status_plan(no_statuses());
+        app.customer_says("hi").await;
+        // Graph holds its answer for a second; meanwhile a status for the new wamid comes in.
+        app.sim.inject(simulator::Fault::late_answer(
+            std::time::Duration::from_millis(1500),
+        ));
+        let (_, m) = app.send_text(&format!("+{CUSTOMER}"), "slow one").await;
+        let id = m["id"].as_str().unwrap().to_owned();
+        let wamid = app
+            .eventually("Graph has taken the send", || async {
+                app.sim
+                    .sends()
+                    .iter()
+                    .find_map(|s| s.wamid().map(str::to_owned))
+            })
+            .await;
+        assert_eq!(
+            app.webhook(&statuses(&app, &wamid, &["delivered"])).await,
+            StatusCode::OK
+        );
+        app.eventually("the early status is journaled and processed", || async {
+            let j = app.journal().await;
+            j.iter().all(|e| e["state"] == "done").then_some(())
+        })
+        .await;
+        let before = app.message(&id).await;
+        assert_eq!(
+            before["status"], "queued",
+            "not yet known: the status waits: {before}"
+        );
+        let after = app.wait_status(&id, "delivered").await;
+        assert_eq!(after["wamid"], wamid.as_str());
+    }
+}
+
+backend_tests! {
+    async fn a_status_carrying_our_id_reconciles_a_send_whose_answer_is_late(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        app.customer_says("hi").await;
+        // Graph accepts and its statuses (with biz_opaque_callback_data) arrive before its answer.
+        app.sim.inject(simulator::Fault::late_answer(
+            std::time::Duration::from_millis(1500),
+        ));
+        let (_, m) = app.send_text(&format!("+{CUSTOMER}"), "late answer").await;
+        let id = m["id"].as_str().unwrap().to_owned();
+        let m = app.wait_status(&id, "read").await;
+        assert!(m["wamid"].is_string());
+        tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
+        let sends = app.sim.sends();
+        assert_eq!(
+            sends.iter().filter(|s| s.accepted()).count(),
+            1,
+            "sent once"
+        );
+        assert_eq!(app.message(&id).await["status"], "read");
+    }
 }
