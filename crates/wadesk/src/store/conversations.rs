@@ -19,6 +19,8 @@ pub enum ContactKey {
 pub struct ConversationFilter {
     pub status: Option<ConversationStatus>,
     pub assignee: Option<String>,
+    /// Words to find in the contact's name or number, or in the conversation's messages.
+    pub query: Option<String>,
     /// Keyset position: strictly older activity than this `(last_message_at, id)`.
     pub before: Option<(i64, i64)>,
     pub limit: i64,
@@ -233,6 +235,36 @@ impl Store {
         }
         if let Some(a) = &f.assignee {
             filter.and("c.assignee = ?", [Arg::Text(a.clone())]);
+        }
+        if let Some(q) = f.query.as_deref().filter(|q| !q.trim().is_empty()) {
+            let mut ids: Vec<i64> = Vec::new();
+            for m in self.search_messages(q, 500).await? {
+                ids.push(m.conversation_id);
+            }
+            let contacts: Vec<i64> = self
+                .search_contacts(q, 500)
+                .await?
+                .iter()
+                .map(|c| c.id)
+                .collect();
+            ids.sort_unstable();
+            ids.dedup();
+            let list = |v: &[i64]| {
+                if v.is_empty() {
+                    "NULL".to_owned()
+                } else {
+                    v.iter().map(i64::to_string).collect::<Vec<_>>().join(", ")
+                }
+            };
+            // Integers formatted by us, not user text.
+            filter.and(
+                &format!(
+                    "(c.id IN ({}) OR c.contact_id IN ({}))",
+                    list(&ids),
+                    list(&contacts)
+                ),
+                [],
+            );
         }
         if let Some((at, id)) = f.before {
             filter.and(

@@ -11,6 +11,7 @@ mod journal;
 mod messages;
 mod outbox;
 mod rows;
+mod search;
 mod statuses;
 mod tokens;
 

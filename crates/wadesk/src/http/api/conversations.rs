@@ -35,6 +35,7 @@ pub fn router() -> Router<AppState> {
 struct ListQuery {
     status: Option<String>,
     assignee: Option<String>,
+    q: Option<String>,
     #[serde(flatten)]
     page: Page,
 }
@@ -65,6 +66,7 @@ async fn list_conversations(
     let filter = ConversationFilter {
         status,
         assignee: q.assignee,
+        query: q.q,
         before,
         limit: limit + 1,
     };

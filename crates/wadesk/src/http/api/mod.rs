@@ -5,6 +5,7 @@ mod conversations;
 mod health;
 mod messages;
 mod outbox;
+mod search;
 mod webhook_events;
 
 use axum::Router;
@@ -18,6 +19,7 @@ pub fn router() -> Router<AppState> {
         .merge(conversations::router())
         .merge(messages::router())
         .merge(outbox::router())
+        .merge(search::router())
         .merge(webhook_events::router())
 }
 
