@@ -54,6 +54,27 @@ fn tsquery(words: &[String]) -> String {
         .join(" & ")
 }
 
+#[derive(sqlx::FromRow)]
+struct ContactRow {
+    id: i64,
+    wa_id: Option<String>,
+    phone: Option<String>,
+    profile_name: Option<String>,
+    bsuid: Option<String>,
+}
+
+impl ContactRow {
+    fn into_domain(self) -> Contact {
+        Contact {
+            id: self.id,
+            wa_id: self.wa_id,
+            phone: self.phone,
+            name: self.profile_name,
+            bsuid: self.bsuid,
+        }
+    }
+}
+
 impl Store {
     /// Messages whose text contains every word of `q`, newest first.
     pub async fn search_messages(&self, q: &str, limit: i64) -> Result<Vec<Message>> {
@@ -106,13 +127,7 @@ impl Store {
         } else {
             String::new()
         };
-        let rows: Vec<(
-            i64,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-            Option<String>,
-        )> = with_pool!(&self.read, |p| sqlx::query_as(
+        let rows: Vec<ContactRow> = with_pool!(&self.read, |p| sqlx::query_as(
             "SELECT id, wa_id, phone, profile_name, bsuid FROM contacts \
                  WHERE LOWER(profile_name) LIKE $1 ESCAPE '\\' OR ($2 <> '' AND wa_id LIKE $2) \
                  ORDER BY updated_at DESC LIMIT $3"
@@ -122,16 +137,7 @@ impl Store {
         .bind(limit)
         .fetch_all(p)
         .await)?;
-        Ok(rows
-            .into_iter()
-            .map(|(id, wa_id, phone, name, bsuid)| Contact {
-                id,
-                wa_id,
-                phone,
-                name,
-                bsuid,
-            })
-            .collect())
+        Ok(rows.into_iter().map(ContactRow::into_domain).collect())
     }
 }
 
