@@ -125,7 +125,6 @@ impl Application {
             bus: state.bus.clone(),
             clock: state.clock.clone(),
             wake: ingest_wake,
-            owner: instance.clone(),
             max_attempts: state.config.ingest_max_attempts,
         };
         let c = cancel.clone();

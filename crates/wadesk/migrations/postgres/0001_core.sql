@@ -78,8 +78,6 @@ CREATE TABLE webhook_events (
     state TEXT NOT NULL DEFAULT 'pending',
     attempts BIGINT NOT NULL DEFAULT 0,
     next_attempt_at BIGINT NOT NULL,
-    lease_owner TEXT,
-    lease_until BIGINT,
     last_error TEXT,
     processed_at BIGINT
 );

@@ -78,8 +78,6 @@ CREATE TABLE webhook_events (
     state TEXT NOT NULL DEFAULT 'pending',
     attempts INTEGER NOT NULL DEFAULT 0,
     next_attempt_at INTEGER NOT NULL,
-    lease_owner TEXT,
-    lease_until INTEGER,
     last_error TEXT,
     processed_at INTEGER
 );

@@ -125,16 +125,14 @@ pub struct DeliveryState {
 }
 
 impl DeliveryState {
-    /// Folds one update in; returns whether anything changed. Stage times are kept for every
-    /// update (first report wins); the status itself only rises. `read` and `played` imply
-    /// `delivered` and `sent`, which may never be reported when the customer reads at once.
+    /// Folds one update in; returns whether anything changed. Each stage keeps the earliest
+    /// time any report shows it reached; the status itself only rises. `read` and `played`
+    /// imply `delivered` and `sent`, which may never be reported when the customer reads at once.
     pub fn apply(&mut self, update: &StatusUpdate) -> bool {
         let before = self.clone();
-        let at = Some(update.at);
+        let at = update.at;
         let stamp = |slot: &mut Option<Timestamp>| {
-            if slot.is_none() {
-                *slot = at;
-            }
+            *slot = Some(slot.map_or(at, |t| t.min(at)));
         };
         match update.status {
             DeliveryStatus::Sent => stamp(&mut self.sent_at),
@@ -155,7 +153,7 @@ impl DeliveryState {
         let current = self.status.map_or(0, DeliveryStatus::rank);
         if self.status.is_none() || rank > current {
             self.status = Some(update.status);
-            self.status_updated_at = at;
+            self.status_updated_at = Some(at);
             self.error = if update.status == DeliveryStatus::Failed {
                 update.error.clone()
             } else {
@@ -228,8 +226,8 @@ mod tests {
         assert_eq!(s.sent_at, Some(Timestamp::from_unix_seconds(1)));
         assert_eq!(
             s.delivered_at,
-            Some(Timestamp::from_unix_seconds(3)),
-            "implied by read first"
+            Some(Timestamp::from_unix_seconds(2)),
+            "the delivered report beats the time implied by read"
         );
     }
 

@@ -32,6 +32,18 @@ fn insert(content: &mut Value, key: &str, value: Value) {
     }
 }
 
+/// Meta's timestamps are whole seconds. A message delivered live (within a few seconds) takes
+/// the time we received it, kept inside its second, which orders it among our own
+/// (millisecond) messages; a late delivery keeps Meta's second.
+fn within_second(secs: i64, received_at: Timestamp) -> Timestamp {
+    let start = Timestamp::from_unix_seconds(secs);
+    if (start.0..start.0 + 5000).contains(&received_at.0) {
+        Timestamp(received_at.0.min(start.0 + 999))
+    } else {
+        start
+    }
+}
+
 /// Interprets `m`; `received_at` is used when Meta's timestamp is missing.
 pub fn record_of(m: &InboundMessage, received_at: Timestamp) -> InboundRecord {
     let mut unread = true;
@@ -154,8 +166,37 @@ pub fn record_of(m: &InboundMessage, received_at: Timestamp) -> InboundRecord {
         reply_to,
         created_at: m
             .timestamp
-            .map_or(received_at, Timestamp::from_unix_seconds),
+            .map_or(received_at, |secs| within_second(secs, received_at)),
         unread,
         new_wa_id,
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn live_messages_keep_their_arrival_order_within_metas_second() {
+        let sec = 1_767_012_345;
+        let start = Timestamp::from_unix_seconds(sec).0;
+        assert_eq!(
+            within_second(sec, Timestamp(start + 420)),
+            Timestamp(start + 420)
+        );
+        assert_eq!(
+            within_second(sec, Timestamp(start + 1800)),
+            Timestamp(start + 999)
+        );
+        assert_eq!(
+            within_second(sec, Timestamp(start + 60_000)),
+            Timestamp(start),
+            "late delivery"
+        );
+        assert_eq!(
+            within_second(sec, Timestamp(start - 5)),
+            Timestamp(start),
+            "our clock behind"
+        );
     }
 }

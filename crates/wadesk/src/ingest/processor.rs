@@ -10,14 +10,12 @@ use crate::{
     clock::Clock,
     domain::Timestamp,
     realtime::Bus,
-    store::{JournalEntry, Store, StoreError},
+    store::{Store, StoreError},
 };
 
 /// Bodies applied per transaction at most. SQLite has one writer, shared with the journal:
 /// short transactions keep webhook acknowledgements quick.
 const BATCH: i64 = 64;
-/// How long a claimed batch is reserved for this processor.
-const LEASE_MS: i64 = 60_000;
 
 /// Delay before the next attempt at a body that failed `attempts` times: 1 s, 10 s, 1 min,
 /// 10 min, 1 h, …
@@ -37,7 +35,6 @@ pub struct Processor {
     pub bus: Bus,
     pub clock: Arc<dyn Clock>,
     pub wake: Arc<Notify>,
-    pub owner: String,
     pub max_attempts: u32,
 }
 
@@ -64,27 +61,14 @@ impl Processor {
         }
     }
 
-    /// Claims and applies one batch; returns how many bodies it handled.
+    /// Claims and applies one batch in one transaction; returns how many bodies it handled.
     pub async fn step(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let batch = self
-            .store
-            .claim_journal(&self.owner, now, now.plus_millis(LEASE_MS), BATCH)
-            .await?;
+        let mut tx = self.store.begin().await?;
+        let batch = tx.claim_journal(now, BATCH).await?;
         if batch.is_empty() {
             return Ok(0);
         }
-        let n = batch.len();
-        self.apply_batch(batch, now).await?;
-        Ok(n)
-    }
-
-    async fn apply_batch(
-        &self,
-        batch: Vec<JournalEntry>,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        let mut tx = self.store.begin().await?;
         let mut events = Vec::new();
         for entry in &batch {
             tx.savepoint().await?;
@@ -110,6 +94,6 @@ impl Processor {
         }
         tx.commit().await?;
         self.bus.publish(events);
-        Ok(())
+        Ok(batch.len())
     }
 }

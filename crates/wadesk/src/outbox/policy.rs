@@ -141,7 +141,7 @@ mod tests {
         assert_eq!(after(0, 0.0), Duration::from_millis(750));
         assert_eq!(after(0, 1.0), Duration::from_millis(1250));
         assert!(after(3, 0.5) > after(2, 0.5));
-        assert_eq!(after(8, 0.5), Duration::from_secs(300));
+        assert_eq!(after(8, 1.0), Duration::from_secs(300), "capped");
         assert_eq!(decide(&graph(1), 9, 0, &c, 0.5), Decision::Fail);
     }
 }

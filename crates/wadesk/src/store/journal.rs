@@ -1,5 +1,5 @@
 //! The webhook journal: raw bodies of accepted webhook POSTs, appended before the 200 and
-//! claimed by processors with a lease.
+//! claimed by processors inside the transaction that applies them.
 
 use sqlx::AssertSqlSafe;
 
@@ -85,37 +85,6 @@ impl Store {
         Ok(ids)
     }
 
-    /// Leases up to `limit` due entries to `owner` until `lease_until`, oldest first.
-    pub async fn claim_journal(
-        &self,
-        owner: &str,
-        now: Timestamp,
-        lease_until: Timestamp,
-        limit: i64,
-    ) -> Result<Vec<JournalEntry>> {
-        // dialect: PostgreSQL skips rows another instance is claiming at the same moment.
-        let lock = match self.backend {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
-        };
-        let sql = format!(
-            "UPDATE webhook_events SET lease_owner = $1, lease_until = $2 WHERE id IN \
-             (SELECT id FROM webhook_events WHERE state = 'pending' AND next_attempt_at <= $3 \
-              AND (lease_until IS NULL OR lease_until < $3) ORDER BY next_attempt_at, id LIMIT $4 {lock}) \
-             RETURNING {JOURNAL_COLUMNS}"
-        );
-        let mut rows: Vec<JournalEntry> =
-            with_pool!(&self.write, |p| sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(owner)
-                .bind(lease_until.0)
-                .bind(now.0)
-                .bind(limit)
-                .fetch_all(p)
-                .await)?;
-        rows.sort_by_key(|r| r.id);
-        Ok(rows)
-    }
-
     /// Counts of (pending, failed) entries.
     pub async fn journal_counts(&self) -> Result<(i64, i64)> {
         let row: (i64, i64) = with_pool!(&self.read, |p| sqlx::query_as(
@@ -155,8 +124,8 @@ impl Store {
     /// Puts an entry back in the queue (after a fix, from the admin area).
     pub async fn reprocess_journal(&self, id: i64, now: Timestamp) -> Result<bool> {
         let done = with_pool!(&self.write, |p| sqlx::query(
-            "UPDATE webhook_events SET state = 'pending', next_attempt_at = $2, \
-             lease_owner = NULL, lease_until = NULL WHERE id = $1 AND state <> 'pending'"
+            "UPDATE webhook_events SET state = 'pending', next_attempt_at = $2 \
+             WHERE id = $1 AND state <> 'pending'"
         )
         .bind(id)
         .bind(now.0)
@@ -168,10 +137,31 @@ impl Store {
 }
 
 impl Tx {
+    /// Takes up to `limit` due entries, oldest first, for this transaction: they are applied
+    /// and marked in it, so a crash before the commit simply leaves them due.
+    pub async fn claim_journal(&mut self, now: Timestamp, limit: i64) -> Result<Vec<JournalEntry>> {
+        // dialect: PostgreSQL skips rows another instance's transaction has taken.
+        let lock = match self.backend() {
+            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
+            Backend::Sqlite => "",
+        };
+        let sql = format!(
+            "SELECT {JOURNAL_COLUMNS} FROM webhook_events WHERE state = 'pending' \
+             AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2 {lock}"
+        );
+        Ok(with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(
+            sql.as_str()
+        ))
+        .bind(now.0)
+        .bind(limit)
+        .fetch_all(c)
+        .await)?)
+    }
+
     pub async fn journal_done(&mut self, id: i64, now: Timestamp) -> Result<()> {
         with_tx!(self, |c| sqlx::query(
             "UPDATE webhook_events SET state = 'done', processed_at = $2, attempts = attempts + 1, \
-             last_error = NULL, lease_owner = NULL, lease_until = NULL WHERE id = $1"
+             last_error = NULL WHERE id = $1"
         )
         .bind(id)
         .bind(now.0)
@@ -194,8 +184,7 @@ impl Tx {
         };
         with_tx!(self, |c| sqlx::query(
             "UPDATE webhook_events SET state = $2, attempts = attempts + 1, last_error = $3, \
-             next_attempt_at = COALESCE($4, next_attempt_at), lease_owner = NULL, \
-             lease_until = NULL WHERE id = $1"
+             next_attempt_at = COALESCE($4, next_attempt_at) WHERE id = $1"
         )
         .bind(id)
         .bind(state)

@@ -151,10 +151,10 @@ impl Tx {
         conversation_id: i64,
         now: Timestamp,
     ) -> Result<Option<String>> {
-        let rows: Vec<(Option<String>, i64)> = with_tx!(self, |c| sqlx::query_as(
+        let rows: Vec<(Option<String>, i64, String)> = with_tx!(self, |c| sqlx::query_as(
             "UPDATE messages SET status = 'read', read_at = $2, status_updated_at = $2 \
              WHERE conversation_id = $1 AND direction = 'inbound' AND status = 'received' \
-             RETURNING wamid, created_at"
+             RETURNING wamid, created_at, id"
         )
         .bind(conversation_id)
         .bind(now.0)
@@ -162,9 +162,9 @@ impl Tx {
         .await)?;
         Ok(rows
             .into_iter()
-            .filter_map(|(w, at)| Some((w?, at)))
-            .max_by_key(|(_, at)| *at)
-            .map(|(w, _)| w))
+            .filter_map(|(w, at, id)| Some((w?, at, id)))
+            .max_by(|a, b| (a.1, &a.2).cmp(&(b.1, &b.2)))
+            .map(|(w, _, _)| w))
     }
 }
 

@@ -98,6 +98,13 @@ enum TxInner {
 pub struct Tx(TxInner);
 
 impl Tx {
+    pub fn backend(&self) -> Backend {
+        match self.0 {
+            TxInner::Sqlite(_) => Backend::Sqlite,
+            TxInner::Postgres(_) => Backend::Postgres,
+        }
+    }
+
     pub async fn commit(self) -> Result<()> {
         match self.0 {
             TxInner::Sqlite(t) => t.commit().await?,

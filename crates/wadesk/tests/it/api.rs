@@ -690,7 +690,6 @@ async fn unknown_routes_answer_404_in_the_json_error_shape() {
 }
 
 #[tokio::test]
-#[ignore = "bug: an inbound message's created_at is Meta's whole-second timestamp, so a reply in the same second as our message sorts before it (ingest/inbound.rs record_of)"]
 async fn a_reply_within_the_same_second_as_our_message_is_the_newest() {
     let app = TestApp::spawn().await;
     app.sim.set_status_plan(no_statuses());

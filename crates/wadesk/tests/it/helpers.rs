@@ -83,7 +83,10 @@ impl TestApp {
     /// Starts wadesk on `config` (its database may already hold data).
     pub async fn start(config: Config, sim: Simulator, dir: TempDir, db: TestDb) -> Self {
         if std::env::var_os("WADESK_TEST_LOG").is_some() {
-            let _ = tracing_subscriber::fmt().with_env_filter("info,sqlx=warn").with_test_writer().try_init();
+            let _ = tracing_subscriber::fmt()
+                .with_env_filter("info,sqlx=warn")
+                .with_test_writer()
+                .try_init();
         }
         let app = Application::build(config).await.expect("app builds");
         let addr = app.local_addr();

@@ -11,4 +11,5 @@ mod cli;
 mod crash;
 mod inbound;
 mod outbound;
+mod search;
 mod webhook_edges;
