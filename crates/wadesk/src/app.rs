@@ -89,6 +89,7 @@ impl Application {
             journal,
             outbox,
             graph,
+            throttle: Arc::new(crate::auth::Throttle::default()),
         };
         let instance = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
         Ok(Self {
@@ -161,7 +162,8 @@ impl Application {
         let router = http::router(state.clone());
         let c = cancel.clone();
         tasks.spawn(async move {
-            let serve = axum::serve(listener, router)
+            let service = router.into_make_service_with_connect_info::<SocketAddr>();
+            let serve = axum::serve(listener, service)
                 .with_graceful_shutdown(async move { c.cancelled().await });
             if let Err(e) = serve.await {
                 tracing::error!(error = %e, "HTTP server failed");

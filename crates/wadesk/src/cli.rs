@@ -1,14 +1,13 @@
 //! The command line: `serve`, `demo`, `simulator`, `token create`.
 
 use clap::{Args, Parser, Subcommand};
-use rand::RngCore;
 use tokio_util::sync::CancellationToken;
 
 use crate::{
     app::Application,
+    auth::token_hash,
     clock::{Clock, SystemClock},
     config::Config,
-    http::extract::token_hash,
     store::{Role, Store, StoreOptions},
 };
 
@@ -34,6 +33,28 @@ pub enum Command {
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
+    /// Manage agents' accounts.
+    #[command(subcommand)]
+    User(UserCommand),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum UserCommand {
+    /// Add an account. The password is read from standard input when it is not a terminal,
+    /// otherwise asked for twice.
+    Add(AddUser),
+}
+
+#[derive(Debug, Args)]
+pub struct AddUser {
+    /// The login name.
+    pub name: String,
+    /// Make the account an admin (users, tokens, outbox, webhook journal).
+    #[arg(long)]
+    pub admin: bool,
+    /// `sqlite://path` or `postgres://…`.
+    #[arg(long, env = "DATABASE_URL", default_value = "sqlite://wadesk.db")]
+    pub database_url: String,
 }
 
 #[derive(Debug, Args)]
@@ -76,9 +97,7 @@ pub struct CreateToken {
 
 /// A new random API token: `wdk_` and 32 random bytes in hex.
 pub fn new_token() -> String {
-    let mut bytes = [0u8; 32];
-    rand::rng().fill_bytes(&mut bytes);
-    format!("wdk_{}", hex::encode(bytes))
+    crate::auth::new_secret("wdk_")
 }
 
 /// Creates a token in `store` and returns it (only its hash is kept).
@@ -106,6 +125,7 @@ pub async fn run() -> i32 {
             Err(e) => fail(&e),
         },
         Command::Simulator(args) => run_simulator(args).await,
+        Command::User(UserCommand::Add(args)) => add_user(args).await,
         Command::Token(TokenCommand::Create(args)) => {
             let role = if args.admin { Role::Admin } else { Role::Agent };
             let store = match Store::connect(&args.database_url, &StoreOptions::default()).await {
@@ -125,6 +145,44 @@ pub async fn run() -> i32 {
                 Err(e) => fail(&e.to_string()),
             }
         }
+    }
+}
+
+fn read_password() -> Result<String, String> {
+    use std::io::{BufRead, IsTerminal};
+    if std::io::stdin().is_terminal() {
+        let first = rpassword::prompt_password("Password: ").map_err(|e| e.to_string())?;
+        let again = rpassword::prompt_password("Again: ").map_err(|e| e.to_string())?;
+        if first != again {
+            return Err("the passwords differ".into());
+        }
+        Ok(first)
+    } else {
+        let mut line = String::new();
+        std::io::stdin()
+            .lock()
+            .read_line(&mut line)
+            .map_err(|e| e.to_string())?;
+        Ok(line.trim_end_matches(['\r', '\n']).to_owned())
+    }
+}
+
+async fn add_user(args: AddUser) -> i32 {
+    let password = match read_password() {
+        Ok(p) => p,
+        Err(e) => return fail(&format!("cannot read the password: {e}")),
+    };
+    let store = match Store::connect(&args.database_url, &StoreOptions::default()).await {
+        Ok(s) => s,
+        Err(e) => return fail(&e.to_string()),
+    };
+    let role = if args.admin { Role::Admin } else { Role::Agent };
+    match crate::auth::create_user(&store, &args.name, &password, role, SystemClock.now()).await {
+        Ok(_) => {
+            println!("Added {} {:?}.", role.as_str(), args.name);
+            0
+        }
+        Err(e) => fail(&e.to_string()),
     }
 }
 

@@ -157,6 +157,10 @@ pub struct Config {
     /// Listen address.
     #[arg(long, env = "WADESK_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
+    /// The address users reach wadesk at (e.g. https://inbox.example.com); https makes
+    /// session cookies `Secure`.
+    #[arg(long, env = "WADESK_PUBLIC_URL")]
+    pub public_url: Option<String>,
     /// Directory for media files.
     #[arg(long, env = "WADESK_DATA_DIR", default_value = "./data")]
     pub data_dir: PathBuf,
@@ -216,6 +220,7 @@ impl Config {
             database_url: database_url.into(),
             db_pool_size: 8,
             bind,
+            public_url: None,
             data_dir: PathBuf::from("./data"),
             insecure_no_signature: false,
             ingest_max_attempts: 6,

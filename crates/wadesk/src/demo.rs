@@ -57,9 +57,20 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let addr = app.local_addr();
     sim.set_webhook_url(format!("http://{addr}/webhooks/whatsapp"));
-    let token = create_token(&app.state().store, "demo", Role::Admin)
+    let store = &app.state().store;
+    let token = create_token(store, "demo", Role::Admin)
         .await
         .map_err(|e| e.to_string())?;
+    let password = crate::auth::new_secret("")[..16].to_owned();
+    crate::auth::create_user(
+        store,
+        "admin",
+        &password,
+        Role::Admin,
+        crate::clock::Clock::now(&crate::clock::SystemClock),
+    )
+    .await
+    .map_err(|e| e.to_string())?;
 
     println!();
     println!(
@@ -68,6 +79,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     );
     println!();
     println!("  Inbox:      http://{addr}/");
+    println!("  Sign in:    admin / {password}");
     println!("  API:        http://{addr}/api/v1/   (health: http://{addr}/api/v1/health)");
     println!("  Database:   {database}");
     println!("  Simulator:  {}", sim.base_url());

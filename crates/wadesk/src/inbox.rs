@@ -1,6 +1,11 @@
 //! Agent actions on conversations: marking read (with a read receipt to the customer).
 
-use crate::{domain::Conversation, realtime::Event, state::AppState, store::StoreError};
+use crate::{
+    domain::Conversation,
+    realtime::{self, Event},
+    state::AppState,
+    store::StoreError,
+};
 
 /// Marks a conversation's inbound messages read and clears its unread count, then sends a
 /// read receipt for the newest one (which marks all earlier ones read on the customer's
@@ -15,10 +20,16 @@ pub async fn mark_read(
     if !tx.clear_unread(conversation_id).await? {
         return Ok(None);
     }
+    realtime::record(
+        &mut tx,
+        &[Event::ConversationUpdated {
+            id: conversation_id,
+        }],
+        now,
+    )
+    .await?;
     tx.commit().await?;
-    state.bus.publish([Event::ConversationUpdated {
-        id: conversation_id,
-    }]);
+    state.bus.committed();
     let conversation = state.store.conversation(conversation_id, now).await?;
     if let (Some(newest), Some(c)) = (newest.as_deref(), conversation.as_ref()) {
         send_read_receipt(state, &c.phone_number_id, newest);
@@ -37,4 +48,28 @@ fn send_read_receipt(state: &AppState, phone_number_id: &str, wamid: &str) {
             tracing::warn!(error = %e, "read receipt not sent");
         }
     });
+}
+
+/// Changes a conversation's status, assignee or labels.
+pub async fn update(
+    state: &AppState,
+    conversation_id: i64,
+    change: &crate::store::ConversationChange,
+) -> Result<Option<Conversation>, StoreError> {
+    let now = state.clock.now();
+    let mut tx = state.store.begin().await?;
+    if !tx.update_conversation(conversation_id, change, now).await? {
+        return Ok(None);
+    }
+    realtime::record(
+        &mut tx,
+        &[Event::ConversationUpdated {
+            id: conversation_id,
+        }],
+        now,
+    )
+    .await?;
+    tx.commit().await?;
+    state.bus.committed();
+    state.store.conversation(conversation_id, now).await
 }

@@ -1,6 +1,7 @@
 //! wadesk: a self-hosted WhatsApp Business support inbox.
 
 pub mod app;
+pub mod auth;
 pub mod cli;
 pub mod clock;
 pub mod config;
@@ -14,3 +15,4 @@ pub mod outbox;
 pub mod realtime;
 pub mod state;
 pub mod store;
+pub mod ui;

@@ -5,8 +5,8 @@ use std::sync::Arc;
 use whatsapp::GraphClient;
 
 use crate::{
-    clock::Clock, config::Config, ingest::JournalWriter, outbox::Outbox, realtime::Bus,
-    store::Store,
+    auth::Throttle, clock::Clock, config::Config, ingest::JournalWriter, outbox::Outbox,
+    realtime::Bus, store::Store,
 };
 
 #[derive(Clone)]
@@ -18,4 +18,5 @@ pub struct AppState {
     pub journal: JournalWriter,
     pub outbox: Outbox,
     pub graph: GraphClient,
+    pub throttle: Arc<Throttle>,
 }

@@ -3,15 +3,15 @@
 
 use axum::{
     extract::{FromRequest, FromRequestParts, Path, Query, Request, rejection::JsonRejection},
-    http::{StatusCode, header, request::Parts},
+    http::{HeaderMap, Method, StatusCode, header, request::Parts},
 };
 use serde::de::DeserializeOwned;
-use sha2::{Digest, Sha256};
 
 use super::error::ApiError;
 use crate::{
+    auth::{SESSION_COOKIE, token_hash},
     state::AppState,
-    store::{Role, TokenRecord},
+    store::{Role, TokenRecord, User},
 };
 
 /// A JSON body; malformed JSON is 400 `invalid_json`, a wrong shape 422 `invalid_request`.
@@ -74,33 +74,83 @@ impl<T: DeserializeOwned + Send, S: Send + Sync> FromRequestParts<S> for ApiPath
     }
 }
 
-/// SHA-256 hex of an API token, as stored.
-pub fn token_hash(token: &str) -> String {
-    hex::encode(Sha256::digest(token.as_bytes()))
+/// Who is calling: an API token, or an agent signed in with a session cookie.
+#[derive(Debug, Clone)]
+pub enum Caller {
+    Token(TokenRecord),
+    User(User),
 }
 
 /// The authenticated caller of an `/api/v1` route.
 #[derive(Debug, Clone)]
 pub struct Principal {
-    pub token: TokenRecord,
+    pub caller: Caller,
 }
 
 impl Principal {
+    pub fn role(&self) -> Role {
+        match &self.caller {
+            Caller::Token(t) => t.role,
+            Caller::User(u) => u.role,
+        }
+    }
+
     /// Shown as the author of messages this caller sends.
     pub fn label(&self) -> String {
-        format!("token:{}", self.token.name)
+        match &self.caller {
+            Caller::Token(t) => format!("token:{}", t.name),
+            Caller::User(u) => format!("user:{}", u.username),
+        }
     }
 
     /// Namespace for idempotency keys, so two clients cannot collide.
     pub fn scope(&self) -> String {
-        format!("token:{}", self.token.id)
+        match &self.caller {
+            Caller::Token(t) => format!("token:{}", t.id),
+            Caller::User(u) => format!("user:{}", u.id),
+        }
     }
 
     pub fn require_admin(&self) -> Result<(), ApiError> {
-        match self.token.role {
+        match self.role() {
             Role::Admin => Ok(()),
             Role::Agent => Err(ApiError::forbidden("this action needs an admin")),
         }
+    }
+}
+
+/// The value of cookie `name` in the request, if any.
+pub fn cookie<'a>(headers: &'a HeaderMap, name: &str) -> Option<&'a str> {
+    headers
+        .get_all(header::COOKIE)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(';'))
+        .filter_map(|pair| pair.trim().split_once('='))
+        .find(|(k, _)| *k == name)
+        .map(|(_, v)| v)
+}
+
+/// Whether a browser request comes from our own pages: `Sec-Fetch-Site`, else `Origin`, else
+/// `Referer` must name this host. Cross-site form and JSON posts are refused with this.
+pub fn same_origin(headers: &HeaderMap) -> bool {
+    let get = |name: &str| headers.get(name).and_then(|v| v.to_str().ok());
+    if let Some(site) = get("sec-fetch-site") {
+        return site == "same-origin" || site == "none";
+    }
+    let Some(host) = get("x-forwarded-host").or_else(|| get("host")) else {
+        return false;
+    };
+    let matches = |url: &str| {
+        ["http://", "https://"].iter().any(|scheme| {
+            url.strip_prefix(scheme)
+                .is_some_and(|rest| rest == host || rest.starts_with(&format!("{host}/")))
+        })
+    };
+    match (get("origin"), get("referer")) {
+        (Some(origin), _) => matches(origin),
+        (None, Some(referer)) => matches(referer),
+        (None, None) => false,
     }
 }
 
@@ -111,22 +161,42 @@ impl FromRequestParts<AppState> for Principal {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let header = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .and_then(|v| v.to_str().ok())
-            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
-        let token = header
-            .strip_prefix("Bearer ")
-            .or_else(|| header.strip_prefix("bearer "))
-            .map(str::trim)
-            .filter(|t| !t.is_empty())
-            .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
-        let record = state
+        if let Some(header) = parts.headers.get(header::AUTHORIZATION) {
+            let token = header
+                .to_str()
+                .ok()
+                .and_then(|h| {
+                    h.strip_prefix("Bearer ")
+                        .or_else(|| h.strip_prefix("bearer "))
+                })
+                .map(str::trim)
+                .filter(|t| !t.is_empty())
+                .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
+            let record = state
+                .store
+                .token_by_hash(&token_hash(token))
+                .await?
+                .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))?;
+            return Ok(Self {
+                caller: Caller::Token(record),
+            });
+        }
+        let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
+            return Err(ApiError::unauthorized(
+                "sign in, or send Authorization: Bearer <token>",
+            ));
+        };
+        let user = state
             .store
-            .token_by_hash(&token_hash(token))
+            .session_user(&token_hash(session), state.clock.now())
             .await?
-            .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))?;
-        Ok(Self { token: record })
+            .ok_or_else(|| ApiError::unauthorized("your session has ended; sign in again"))?;
+        let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
+        if !safe && !same_origin(&parts.headers) {
+            return Err(ApiError::forbidden("cross-site request refused"));
+        }
+        Ok(Self {
+            caller: Caller::User(user),
+        })
     }
 }

@@ -13,6 +13,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(webhooks::router())
+        .merge(crate::ui::router())
         .nest("/api/v1", api::router())
         .fallback(|| async {
             error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")

@@ -9,7 +9,7 @@ use super::apply::apply_body;
 use crate::{
     clock::Clock,
     domain::Timestamp,
-    realtime::Bus,
+    realtime::{self, Bus},
     store::{Store, StoreError},
 };
 
@@ -92,8 +92,9 @@ impl Processor {
                 }
             }
         }
+        realtime::record(&mut tx, &events, now).await?;
         tx.commit().await?;
-        self.bus.publish(events);
+        self.bus.committed();
         Ok(batch.len())
     }
 }

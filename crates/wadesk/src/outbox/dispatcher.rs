@@ -24,7 +24,7 @@ use crate::{
     config::{OutboxConfig, Secret},
     delivery,
     domain::{DeliveryStatus, MessageError, MessageKind, StatusUpdate},
-    realtime::{Bus, Event},
+    realtime::{self, Bus, Event},
     store::{ClaimedSend, Pause, Store, StoreError},
 };
 
@@ -284,8 +284,9 @@ impl Dispatcher {
             delivery::settle(&mut tx, &message, now).await?;
         }
         tx.finish_send(&send.message.id).await?;
+        realtime::record(&mut tx, &updated(send), now).await?;
         tx.commit().await?;
-        self.publish_update(send);
+        self.bus.committed();
         Ok(())
     }
 
@@ -303,8 +304,9 @@ impl Dispatcher {
             }
         }
         tx.finish_send(&send.message.id).await?;
+        realtime::record(&mut tx, &updated(send), now).await?;
         tx.commit().await?;
-        self.publish_update(send);
+        self.bus.committed();
         Ok(())
     }
 
@@ -362,26 +364,28 @@ impl Dispatcher {
                     .await?;
                 if first {
                     tracing::error!(phone_number_id = %self.phone_number_id, %reason, "sending paused");
-                    self.bus.publish([Event::OutboxPaused {
+                    let paused = [Event::OutboxPaused {
                         phone_number_id: self.phone_number_id.clone(),
                         reason,
-                    }]);
+                    }];
+                    self.bus.publish(&self.store, &paused, now).await?;
                 }
                 Ok(())
             }
         }
     }
+}
 
-    fn publish_update(&self, send: &ClaimedSend) {
-        let conversation_id = send.message.conversation_id;
-        self.bus.publish([
-            Event::MessageUpdated {
-                id: send.message.id.clone(),
-                conversation_id,
-            },
-            Event::ConversationUpdated {
-                id: conversation_id,
-            },
-        ]);
-    }
+/// What clients are told when a send's outcome is recorded.
+fn updated(send: &ClaimedSend) -> [Event; 2] {
+    let conversation_id = send.message.conversation_id;
+    [
+        Event::MessageUpdated {
+            id: send.message.id.clone(),
+            conversation_id,
+        },
+        Event::ConversationUpdated {
+            id: conversation_id,
+        },
+    ]
 }

@@ -12,7 +12,7 @@ use crate::{
     domain::{
         DeliveryStatus, Direction, Message, MessageKind, PhoneError, PhoneNumber, window_open_until,
     },
-    realtime::{Bus, Event},
+    realtime::{self, Bus, Event},
     store::{self, ContactKey, NewMessage, Store},
 };
 
@@ -223,9 +223,7 @@ impl Outbox {
         let message = tx.message(&id).await?.ok_or_else(|| {
             store::StoreError::Corrupt(format!("message {id} vanished before commit"))
         })?;
-        tx.commit().await?;
-        self.wake.notify_one();
-        self.bus.publish([
+        let events = [
             Event::MessageCreated {
                 id,
                 conversation_id,
@@ -233,11 +231,78 @@ impl Outbox {
             Event::ConversationUpdated {
                 id: conversation_id,
             },
-        ]);
+        ];
+        realtime::record(&mut tx, &events, now).await?;
+        tx.commit().await?;
+        self.bus.committed();
+        self.wake.notify_one();
         Ok(Some(Submitted {
             message,
             created: true,
         }))
+    }
+
+    /// Takes a waiting message out of the queue; it is marked failed ("Cancelled"). `false`
+    /// when it is not waiting (already sent, or being sent right now).
+    pub async fn cancel(&self, message_id: &str, by: &str) -> Result<bool, store::StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        let Some(mut message) = tx.message(message_id).await? else {
+            return Ok(false);
+        };
+        if !tx.withdraw_send(message_id, now).await? {
+            return Ok(false);
+        }
+        let cancelled = crate::domain::StatusUpdate {
+            status: DeliveryStatus::Failed,
+            at: now,
+            error: Some(crate::domain::MessageError {
+                code: 0,
+                title: "Cancelled".into(),
+                detail: Some(format!("cancelled by {by} before it was sent")),
+            }),
+        };
+        message.delivery.apply(&cancelled);
+        tx.set_delivery(message_id, &message.delivery).await?;
+        let conversation_id = message.conversation_id;
+        let events = [
+            Event::MessageUpdated {
+                id: message_id.to_owned(),
+                conversation_id,
+            },
+            Event::ConversationUpdated {
+                id: conversation_id,
+            },
+        ];
+        realtime::record(&mut tx, &events, now).await?;
+        tx.commit().await?;
+        self.bus.committed();
+        Ok(true)
+    }
+
+    /// Queues a failed message again. `false` if it is not a failed outbound message.
+    pub async fn retry(&self, message_id: &str) -> Result<bool, store::StoreError> {
+        let now = self.clock.now();
+        let mut tx = self.store.begin().await?;
+        if !tx.requeue_failed(message_id, now).await? {
+            return Ok(false);
+        }
+        if let Some(m) = tx.message(message_id).await? {
+            let events = [
+                Event::MessageUpdated {
+                    id: m.id.clone(),
+                    conversation_id: m.conversation_id,
+                },
+                Event::ConversationUpdated {
+                    id: m.conversation_id,
+                },
+            ];
+            realtime::record(&mut tx, &events, now).await?;
+        }
+        tx.commit().await?;
+        self.bus.committed();
+        self.wake.notify_one();
+        Ok(true)
     }
 
     /// Lifts a pause of sending for the configured number; `false` if it was not paused.
@@ -249,9 +314,12 @@ impl Outbox {
         if resumed {
             tracing::info!(phone_number_id = pnid, "sending resumed");
             self.wake.notify_one();
-            self.bus.publish([Event::OutboxResumed {
+            let resumed = [Event::OutboxResumed {
                 phone_number_id: pnid.to_owned(),
-            }]);
+            }];
+            self.bus
+                .publish(&self.store, &resumed, self.clock.now())
+                .await?;
         }
         Ok(resumed)
     }

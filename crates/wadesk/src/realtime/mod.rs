@@ -1,10 +1,21 @@
-//! The event bus: what changed, published after the change is committed. Ingest, the outbox
-//! and agent actions publish; subscribers (Server-Sent Events) receive.
+//! Realtime: every change clients may show is written to the event log in the transaction
+//! that makes it (`record`), and subscribers are woken after the commit (`Bus`). Browsers read
+//! the log as Server-Sent Events (`stream`), resuming after `Last-Event-ID`, so a reconnect
+//! misses nothing. On PostgreSQL other instances are woken through LISTEN/NOTIFY.
+
+mod stream;
 
 use serde::Serialize;
-use tokio::sync::broadcast;
+use tokio::sync::watch;
 
-/// A change clients may want to show.
+pub use stream::stream;
+
+use crate::{
+    domain::Timestamp,
+    store::{self, Store, Tx},
+};
+
+/// A change clients may want to show. Serialises as `{"type": "...", "data": {...}}`.
 #[derive(Debug, Clone, PartialEq, Eq, Serialize)]
 #[serde(tag = "type", content = "data")]
 pub enum Event {
@@ -23,9 +34,38 @@ pub enum Event {
     OutboxResumed { phone_number_id: String },
 }
 
+impl Event {
+    /// The event's name and its data as JSON.
+    fn parts(&self) -> (&'static str, String) {
+        let kind = match self {
+            Self::MessageCreated { .. } => "message.created",
+            Self::MessageUpdated { .. } => "message.updated",
+            Self::ConversationUpdated { .. } => "conversation.updated",
+            Self::OutboxPaused { .. } => "outbox.paused",
+            Self::OutboxResumed { .. } => "outbox.resumed",
+        };
+        let data = serde_json::to_value(self)
+            .ok()
+            .and_then(|v| v.get("data").cloned())
+            .map(|d| d.to_string())
+            .unwrap_or_else(|| "{}".to_owned());
+        (kind, data)
+    }
+}
+
+/// Writes events into the transaction making the change; they appear when it commits.
+pub async fn record(tx: &mut Tx, events: &[Event], now: Timestamp) -> store::Result<()> {
+    if events.is_empty() {
+        return Ok(());
+    }
+    let parts: Vec<(&str, String)> = events.iter().map(Event::parts).collect();
+    tx.append_events(&parts, now).await
+}
+
+/// Wakes subscribers after commits. Cheap to clone; wake-ups coalesce.
 #[derive(Debug, Clone)]
 pub struct Bus {
-    tx: broadcast::Sender<Event>,
+    commits: watch::Sender<u64>,
 }
 
 impl Default for Bus {
@@ -36,18 +76,32 @@ impl Default for Bus {
 
 impl Bus {
     pub fn new() -> Self {
-        let (tx, _) = broadcast::channel(4096);
-        Self { tx }
-    }
-
-    pub fn publish(&self, events: impl IntoIterator<Item = Event>) {
-        for e in events {
-            // No subscriber is not an error.
-            let _ = self.tx.send(e);
+        Self {
+            commits: watch::channel(0).0,
         }
     }
 
-    pub fn subscribe(&self) -> broadcast::Receiver<Event> {
-        self.tx.subscribe()
+    /// Tells subscribers that events were committed.
+    pub fn committed(&self) {
+        self.commits.send_modify(|n| *n = n.wrapping_add(1));
+    }
+
+    pub fn subscribe(&self) -> watch::Receiver<u64> {
+        self.commits.subscribe()
+    }
+
+    /// Records events in a transaction of their own (for changes made outside one) and wakes
+    /// subscribers.
+    pub async fn publish(
+        &self,
+        store: &Store,
+        events: &[Event],
+        now: Timestamp,
+    ) -> store::Result<()> {
+        let mut tx = store.begin().await?;
+        record(&mut tx, events, now).await?;
+        tx.commit().await?;
+        self.committed();
+        Ok(())
     }
 }

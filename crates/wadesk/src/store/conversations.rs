@@ -314,3 +314,42 @@ impl Store {
             .collect()
     }
 }
+
+/// Changes to a conversation; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default)]
+pub struct ConversationChange {
+    pub status: Option<ConversationStatus>,
+    /// `Some(None)` unassigns.
+    pub assignee: Option<Option<String>>,
+    pub labels: Option<Vec<String>>,
+}
+
+impl Tx {
+    /// Applies `change`; `false` if there is no such conversation.
+    pub async fn update_conversation(
+        &mut self,
+        id: i64,
+        change: &ConversationChange,
+        now: Timestamp,
+    ) -> Result<bool> {
+        let labels = change
+            .labels
+            .as_ref()
+            .map(|l| serde_json::to_string(l).unwrap_or_else(|_| "[]".into()));
+        let done = with_tx!(self, |c| sqlx::query(
+            "UPDATE conversations SET status = COALESCE($2, status), \
+             assignee = CASE WHEN $3 THEN $4 ELSE assignee END, \
+             labels = COALESCE($5, labels), updated_at = $6 WHERE id = $1"
+        )
+        .bind(id)
+        .bind(change.status.map(ConversationStatus::as_str))
+        .bind(change.assignee.is_some())
+        .bind(change.assignee.clone().flatten())
+        .bind(labels)
+        .bind(now.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected()))?;
+        Ok(done == 1)
+    }
+}

@@ -7,6 +7,7 @@
 //! are the same pool.
 
 mod conversations;
+mod events;
 mod journal;
 mod messages;
 mod outbox;
@@ -14,6 +15,7 @@ mod rows;
 mod search;
 mod statuses;
 mod tokens;
+mod users;
 
 use std::{str::FromStr, time::Duration};
 
@@ -23,12 +25,14 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
-pub use conversations::{ContactKey, ConversationFilter};
+pub use conversations::{ContactKey, ConversationChange, ConversationFilter};
+pub use events::StoredEvent;
 pub use journal::{JournalEntry, JournalState, NewJournalEntry};
 pub use messages::{MessageFilter, NewMessage};
-pub use outbox::{ClaimedSend, OutboxCounts, Pause};
+pub use outbox::{ClaimedSend, OutboxCounts, OutboxEntry, Pause};
 pub use statuses::{NewStatusEvent, StoredStatus};
-pub use tokens::{Role, TokenRecord};
+pub use tokens::{Role, TokenInfo, TokenRecord};
+pub use users::{User, UserChange};
 
 /// Storage failures. Callers map them to 503/500; the message is for logs, not for clients.
 #[derive(Debug, thiserror::Error)]

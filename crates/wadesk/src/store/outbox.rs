@@ -261,3 +261,97 @@ impl Store {
         .await)?)
     }
 }
+
+/// A message waiting in the outbox, as admins see it.
+#[derive(Debug, Clone, serde::Serialize)]
+pub struct OutboxEntry {
+    pub message: Message,
+    pub recipient: String,
+    pub attempts: i64,
+    pub next_attempt_at: Timestamp,
+    pub last_error: Option<String>,
+    pub in_flight: bool,
+}
+
+impl Store {
+    /// Waiting sends, oldest first: never tried (`retrying` false) or tried before.
+    pub async fn outbox_entries(
+        &self,
+        retrying: bool,
+        now: Timestamp,
+        limit: i64,
+    ) -> Result<Vec<OutboxEntry>> {
+        let rows: Vec<(String, String, i64, i64, Option<String>, Option<i64>)> =
+            with_pool!(&self.read, |p| sqlx::query_as(
+                "SELECT message_id, recipient, attempts, next_attempt_at, last_error, lease_until \
+             FROM outbox WHERE (attempts > 0) = $1 ORDER BY id LIMIT $2"
+            )
+            .bind(retrying)
+            .bind(limit)
+            .fetch_all(p)
+            .await)?;
+        let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        let mut messages = self.messages_by_ids(&ids).await?;
+        Ok(rows
+            .into_iter()
+            .filter_map(|(id, recipient, attempts, next, last_error, lease_until)| {
+                let i = messages.iter().position(|m| m.id == id)?;
+                Some(OutboxEntry {
+                    message: messages.swap_remove(i),
+                    recipient,
+                    attempts,
+                    next_attempt_at: Timestamp(next),
+                    last_error,
+                    in_flight: lease_until.is_some_and(|t| t > now.0),
+                })
+            })
+            .collect())
+    }
+}
+
+impl Tx {
+    /// Takes a waiting send out of the outbox unless a sender holds it right now. Returns
+    /// whether it was taken out.
+    pub async fn withdraw_send(&mut self, message_id: &str, now: Timestamp) -> Result<bool> {
+        let done = with_tx!(self, |c| {
+            sqlx::query(
+            "DELETE FROM outbox WHERE message_id = $1 AND (lease_until IS NULL OR lease_until <= $2)"
+        )
+        .bind(message_id)
+        .bind(now.0)
+        .execute(c)
+        .await
+        .map(|r| r.rows_affected())
+        })?;
+        Ok(done == 1)
+    }
+
+    /// Puts a failed outbound message back in the queue (to its conversation's customer).
+    /// Returns whether it was one.
+    pub async fn requeue_failed(&mut self, message_id: &str, now: Timestamp) -> Result<bool> {
+        let target: Option<(String, Option<String>)> = with_tx!(self, |c| {
+            sqlx::query_as(
+            "SELECT c.phone_number_id, k.phone FROM messages m \
+             JOIN conversations c ON c.id = m.conversation_id JOIN contacts k ON k.id = c.contact_id \
+             WHERE m.id = $1 AND m.direction = 'outbound' AND m.status = 'failed' AND m.wamid IS NULL"
+        )
+        .bind(message_id)
+        .fetch_optional(c)
+        .await
+        })?;
+        let Some((pnid, Some(phone))) = target else {
+            return Ok(false);
+        };
+        with_tx!(self, |c| sqlx::query(
+            "UPDATE messages SET status = 'queued', status_updated_at = $2, failed_at = NULL, \
+             error_code = NULL, error_title = NULL, error_detail = NULL WHERE id = $1"
+        )
+        .bind(message_id)
+        .bind(now.0)
+        .execute(c)
+        .await
+        .map(|_| ()))?;
+        self.enqueue_send(message_id, &pnid, &phone, now).await?;
+        Ok(true)
+    }
+}

@@ -88,3 +88,23 @@ impl Store {
         Ok(done == 1)
     }
 }
+
+/// A token as admins see it.
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+pub struct TokenInfo {
+    pub id: i64,
+    pub name: String,
+    pub role: String,
+    pub created_at: i64,
+    pub revoked_at: Option<i64>,
+}
+
+impl Store {
+    pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
+        Ok(with_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id DESC"
+        )
+        .fetch_all(p)
+        .await)?)
+    }
+}

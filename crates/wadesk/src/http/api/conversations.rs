@@ -13,17 +13,20 @@ use crate::{
     domain::ConversationStatus,
     http::{
         error::{ApiError, ApiResult},
-        extract::{ApiPath, ApiQuery, Principal},
+        extract::{ApiJson, ApiPath, ApiQuery, Principal},
     },
     inbox,
     state::AppState,
-    store::{ConversationFilter, MessageFilter, decode_cursor, encode_cursor},
+    store::{ConversationChange, ConversationFilter, MessageFilter, decode_cursor, encode_cursor},
 };
 
 pub fn router() -> Router<AppState> {
     Router::new()
         .route("/conversations", get(list_conversations))
-        .route("/conversations/{id}", get(get_conversation))
+        .route(
+            "/conversations/{id}",
+            get(get_conversation).patch(update_conversation),
+        )
         .route(
             "/conversations/{id}/messages",
             get(list_conversation_messages),
@@ -90,6 +93,52 @@ async fn get_conversation(
     let c = state.store.conversation(id, state.clock.now()).await?;
     let c = c.ok_or_else(|| ApiError::not_found("conversation"))?;
     Ok(Json(json!(c)))
+}
+
+/// `{"status"?, "assignee"?: string|null, "labels"?: [string]}`
+#[derive(Debug, Deserialize)]
+struct ConversationPatch {
+    status: Option<String>,
+    #[serde(default, deserialize_with = "present")]
+    assignee: Option<Option<String>>,
+    labels: Option<Vec<String>>,
+}
+
+/// Tells a field given as `null` (`Some(None)`) from one left out (`None`).
+fn present<'de, D: serde::Deserializer<'de>>(d: D) -> Result<Option<Option<String>>, D::Error> {
+    Option::<String>::deserialize(d).map(Some)
+}
+
+async fn update_conversation(
+    State(state): State<AppState>,
+    _: Principal,
+    ApiPath(id): ApiPath<i64>,
+    ApiJson(body): ApiJson<ConversationPatch>,
+) -> ApiResult<Json<Value>> {
+    let status = match body.status.as_deref() {
+        Some(s) => Some(ConversationStatus::parse(s).ok_or_else(|| {
+            ApiError::unprocessable(
+                "invalid_request",
+                "status must be open, pending or resolved",
+            )
+        })?),
+        None => None,
+    };
+    let labels = body.labels.map(|l| {
+        l.into_iter()
+            .map(|s| s.trim().to_owned())
+            .filter(|s| !s.is_empty())
+            .collect()
+    });
+    let change = ConversationChange {
+        status,
+        assignee: body.assignee,
+        labels,
+    };
+    let c = inbox::update(&state, id, &change).await?;
+    Ok(Json(json!(
+        c.ok_or_else(|| ApiError::not_found("conversation"))?
+    )))
 }
 
 #[derive(Debug, Deserialize)]

@@ -1,11 +1,14 @@
 //! `/api/v1`: JSON API for agents and integrations. Every route but health needs a bearer
 //! token. Each resource module exports its `router()`; this module only merges them.
 
+mod auth;
 mod conversations;
+mod events;
 mod health;
 mod messages;
 mod outbox;
 mod search;
+mod users;
 mod webhook_events;
 
 use axum::Router;
@@ -16,6 +19,9 @@ use crate::{http::error::ApiError, state::AppState};
 pub fn router() -> Router<AppState> {
     Router::new()
         .merge(health::router())
+        .merge(auth::router())
+        .merge(events::router())
+        .merge(users::router())
         .merge(conversations::router())
         .merge(messages::router())
         .merge(outbox::router())

@@ -1,0 +1,87 @@
+//! The event log behind Server-Sent Events: appended in the transaction of each change, read
+//! by id.
+
+use super::{Arg, Result, Store, Tx, bind_all, placeholders, with_pool, with_tx};
+use crate::domain::Timestamp;
+
+/// A logged event.
+#[derive(Debug, Clone, PartialEq, Eq, sqlx::FromRow)]
+pub struct StoredEvent {
+    pub id: i64,
+    pub kind: String,
+    pub data: String,
+    pub created_at: i64,
+}
+
+impl Tx {
+    /// Appends `(kind, data)` events; they become visible when the transaction commits.
+    pub async fn append_events(&mut self, events: &[(&str, String)], now: Timestamp) -> Result<()> {
+        // Multi-row inserts of at most 200 events (3 parameters each).
+        for chunk in events.chunks(200) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
+                .collect();
+            let sql = format!(
+                "INSERT INTO events (kind, data, created_at) VALUES {}",
+                values.join(", ")
+            );
+            let args: Vec<Arg> = chunk
+                .iter()
+                .flat_map(|(kind, data)| {
+                    [
+                        Arg::Text((*kind).to_owned()),
+                        Arg::Text(data.clone()),
+                        Arg::Int(now.0),
+                    ]
+                })
+                .collect();
+            with_tx!(self, |c| bind_all!(
+                sqlx::query(sqlx::AssertSqlSafe(sql.as_str())),
+                &args
+            )
+            .execute(c)
+            .await
+            .map(|_| ()))?;
+        }
+        Ok(())
+    }
+}
+
+impl Store {
+    /// Events with an id above `after`, plus any of `also` (ids seen missing earlier), in id
+    /// order.
+    pub async fn events_after(
+        &self,
+        after: i64,
+        also: &[i64],
+        limit: i64,
+    ) -> Result<Vec<StoredEvent>> {
+        let mut args = vec![Arg::Int(after)];
+        let extra = if also.is_empty() {
+            String::new()
+        } else {
+            args.extend(also.iter().map(|id| Arg::Int(*id)));
+            format!(" OR id IN ({})", placeholders(2, also.len()))
+        };
+        let sql = format!(
+            "SELECT id, kind, data, created_at FROM events WHERE id > $1{extra} ORDER BY id LIMIT ${}",
+            args.len() + 1
+        );
+        Ok(with_pool!(&self.read, |p| bind_all!(
+            sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str())),
+            &args
+        )
+        .bind(limit)
+        .fetch_all(p)
+        .await)?)
+    }
+
+    /// The newest event id (0 when there is none).
+    pub async fn last_event_id(&self) -> Result<i64> {
+        let (id,): (Option<i64>,) =
+            with_pool!(&self.read, |p| sqlx::query_as("SELECT MAX(id) FROM events")
+                .fetch_one(p)
+                .await)?;
+        Ok(id.unwrap_or(0))
+    }
+}
