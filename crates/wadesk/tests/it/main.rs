@@ -6,10 +6,15 @@
 mod db;
 mod helpers;
 
+mod accounts;
 mod api;
 mod cli;
+mod compat_django;
+mod compat_plugin;
 mod crash;
 mod inbound;
 mod outbound;
+mod outbox_admin;
+mod realtime;
 mod search;
 mod webhook_edges;
