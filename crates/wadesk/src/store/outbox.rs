@@ -273,6 +273,16 @@ pub struct OutboxEntry {
     pub in_flight: bool,
 }
 
+#[derive(sqlx::FromRow)]
+struct WaitingRow {
+    message_id: String,
+    recipient: String,
+    attempts: i64,
+    next_attempt_at: i64,
+    last_error: Option<String>,
+    lease_until: Option<i64>,
+}
+
 impl Store {
     /// Waiting sends, oldest first: never tried (`retrying` false) or tried before.
     pub async fn outbox_entries(
@@ -281,28 +291,27 @@ impl Store {
         now: Timestamp,
         limit: i64,
     ) -> Result<Vec<OutboxEntry>> {
-        let rows: Vec<(String, String, i64, i64, Option<String>, Option<i64>)> =
-            with_pool!(&self.read, |p| sqlx::query_as(
-                "SELECT message_id, recipient, attempts, next_attempt_at, last_error, lease_until \
+        let rows: Vec<WaitingRow> = with_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT message_id, recipient, attempts, next_attempt_at, last_error, lease_until \
              FROM outbox WHERE (attempts > 0) = $1 ORDER BY id LIMIT $2"
-            )
-            .bind(retrying)
-            .bind(limit)
-            .fetch_all(p)
-            .await)?;
-        let ids: Vec<String> = rows.iter().map(|r| r.0.clone()).collect();
+        )
+        .bind(retrying)
+        .bind(limit)
+        .fetch_all(p)
+        .await)?;
+        let ids: Vec<String> = rows.iter().map(|r| r.message_id.clone()).collect();
         let mut messages = self.messages_by_ids(&ids).await?;
         Ok(rows
             .into_iter()
-            .filter_map(|(id, recipient, attempts, next, last_error, lease_until)| {
-                let i = messages.iter().position(|m| m.id == id)?;
+            .filter_map(|r| {
+                let i = messages.iter().position(|m| m.id == r.message_id)?;
                 Some(OutboxEntry {
                     message: messages.swap_remove(i),
-                    recipient,
-                    attempts,
-                    next_attempt_at: Timestamp(next),
-                    last_error,
-                    in_flight: lease_until.is_some_and(|t| t > now.0),
+                    recipient: r.recipient,
+                    attempts: r.attempts,
+                    next_attempt_at: Timestamp(r.next_attempt_at),
+                    last_error: r.last_error,
+                    in_flight: r.lease_until.is_some_and(|t| t > now.0),
                 })
             })
             .collect())

@@ -34,6 +34,13 @@ impl UserRow {
     }
 }
 
+#[derive(sqlx::FromRow)]
+struct LoginRow {
+    #[sqlx(flatten)]
+    user: UserRow,
+    password_hash: String,
+}
+
 const USER_COLUMNS: &str = "u.id, u.username, u.role, u.disabled_at, u.created_at";
 
 /// Changes to an account; `None` leaves a field as it is.
@@ -68,27 +75,17 @@ impl Store {
 
     /// The account and its password hash, for a login attempt.
     pub async fn user_for_login(&self, username: &str) -> Result<Option<(User, String)>> {
-        let row: Option<(i64, String, String, Option<i64>, i64, String)> =
-            with_pool!(&self.read, |p| sqlx::query_as(
-                "SELECT id, username, role, disabled_at, created_at, password_hash FROM users \
+        let row: Option<LoginRow> = with_pool!(&self.read, |p| sqlx::query_as(
+            "SELECT id, username, role, disabled_at, created_at, password_hash FROM users \
                  WHERE username = $1"
-            )
-            .bind(username)
-            .fetch_optional(p)
-            .await)?;
-        Ok(
-            row.and_then(|(id, username, role, disabled_at, created_at, hash)| {
-                let user = UserRow {
-                    id,
-                    username,
-                    role,
-                    disabled_at,
-                    created_at,
-                }
-                .into_domain()?;
-                Some((user, hash))
-            }),
         )
+        .bind(username)
+        .fetch_optional(p)
+        .await)?;
+        Ok(row.and_then(|r| {
+            let hash = r.password_hash;
+            Some((r.user.into_domain()?, hash))
+        }))
     }
 
     pub async fn users(&self) -> Result<Vec<User>> {
