@@ -159,6 +159,30 @@ impl Application {
                 "WHATSAPP_TOKEN or WHATSAPP_PHONE_NUMBER_ID not set: messages queue but are not sent"
             ),
         }
+        match state.store.listen_for_events().await {
+            Ok(Some(mut listener)) => {
+                let (bus, c) = (state.bus.clone(), cancel.clone());
+                tasks.spawn(async move {
+                    loop {
+                        tokio::select! {
+                            _ = c.cancelled() => break,
+                            received = listener.recv() => match received {
+                                Ok(_) => bus.committed(),
+                                Err(e) => {
+                                    tracing::warn!(error = %e, "event listener: reconnecting");
+                                    tokio::time::sleep(Duration::from_secs(1)).await;
+                                }
+                            },
+                        }
+                    }
+                    "event listener"
+                });
+            }
+            Ok(None) => {}
+            Err(e) => {
+                tracing::warn!(error = %e, "cannot listen for other instances' events; relying on polling")
+            }
+        }
         let router = http::router(state.clone());
         let c = cancel.clone();
         tasks.spawn(async move {

@@ -41,6 +41,19 @@ pub struct Dispatcher {
     paused: AtomicBool,
 }
 
+/// How often a standby instance tries to take the lead, and the leader checks it still holds.
+const LEAD_RETRY: Duration = Duration::from_secs(1);
+
+/// Resolves when leadership is lost.
+async fn lost(lead: &mut crate::store::Leadership) {
+    loop {
+        tokio::time::sleep(LEAD_RETRY).await;
+        if !lead.holds().await {
+            return;
+        }
+    }
+}
+
 fn millis(d: Duration) -> i64 {
     i64::try_from(d.as_millis()).unwrap_or(i64::MAX)
 }
@@ -119,7 +132,31 @@ impl Dispatcher {
         }
     }
 
+    /// Dispatches while this instance leads its business number: one dispatcher per number
+    /// across all instances, so the rate limit holds cluster-wide. Another instance takes over
+    /// within about a second of the leader's death.
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
+        let job = format!("dispatch:{}", self.phone_number_id);
+        while !cancel.is_cancelled() {
+            match self.store.try_lead(&job).await {
+                Ok(Some(mut lead)) => {
+                    tracing::info!(phone_number_id = %self.phone_number_id, "dispatching");
+                    tokio::select! {
+                        _ = self.clone().dispatch(cancel.clone()) => {}
+                        _ = lost(&mut lead) => {
+                            tracing::warn!(phone_number_id = %self.phone_number_id, "lost the dispatch lock; standing by");
+                        }
+                    }
+                    lead.release().await;
+                }
+                Ok(None) => {}
+                Err(e) => tracing::warn!(error = %e, "outbox: cannot take the dispatch lock"),
+            }
+            self.idle(&cancel, LEAD_RETRY).await;
+        }
+    }
+
+    async fn dispatch(self: Arc<Self>, cancel: CancellationToken) {
         self.lift_pause_if_token_changed().await;
         let start = Instant::now();
         let now_ms = || start.elapsed().as_secs_f64() * 1000.0;

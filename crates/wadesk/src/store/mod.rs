@@ -6,6 +6,7 @@
 //! instead of failing with SQLITE_BUSY) and reads through a separate pool. On PostgreSQL both
 //! are the same pool.
 
+mod cluster;
 mod conversations;
 mod events;
 mod journal;
@@ -25,6 +26,7 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+pub use cluster::{EVENTS_CHANNEL, Leadership};
 pub use conversations::{ContactKey, ConversationChange, ConversationFilter};
 pub use events::StoredEvent;
 pub use journal::{JournalEntry, JournalState, NewJournalEntry};
