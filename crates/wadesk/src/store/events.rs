@@ -1,7 +1,9 @@
 //! The event log behind Server-Sent Events: appended in the transaction of each change, read
 //! by id.
 
-use super::{Arg, Result, Store, Tx, bind_all, placeholders, with_pool, with_tx};
+use super::{
+    Arg, Backend, EVENTS_CHANNEL, Result, Store, Tx, bind_all, placeholders, with_pool, with_tx,
+};
 use crate::domain::Timestamp;
 
 /// A logged event.
@@ -42,6 +44,15 @@ impl Tx {
             .execute(c)
             .await
             .map(|_| ()))?;
+        }
+        // dialect: wake the other instances when this commits (PostgreSQL folds repeats of the
+        // same notification within a transaction into one).
+        if self.backend() == Backend::Postgres && !events.is_empty() {
+            with_tx!(self, |c| sqlx::query("SELECT pg_notify($1, '')")
+                .bind(EVENTS_CHANNEL)
+                .execute(c)
+                .await
+                .map(|_| ()))?;
         }
         Ok(())
     }
