@@ -2,6 +2,7 @@
 //! plus JSON errors for anything unmatched.
 
 pub mod api;
+pub mod compat;
 pub mod error;
 pub mod extract;
 pub mod webhooks;
@@ -15,6 +16,7 @@ pub fn router(state: AppState) -> Router {
         .merge(webhooks::router())
         .merge(crate::ui::router())
         .nest("/api/v1", api::router())
+        .merge(compat::router())
         .fallback(|| async {
             error::ApiError::new(StatusCode::NOT_FOUND, "not_found", "no such route")
         })

@@ -7,6 +7,7 @@
 //! are the same pool.
 
 mod cluster;
+pub mod compat;
 mod conversations;
 mod events;
 mod journal;
