@@ -12,6 +12,7 @@ mod cli;
 mod compat_django;
 mod compat_plugin;
 mod crash;
+mod e2e;
 mod inbound;
 mod outbound;
 mod outbox_admin;
