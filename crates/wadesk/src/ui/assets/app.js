@@ -56,16 +56,28 @@ function start(user) {
   const inboxView = h('div', { class: 'inbox-layout' }, inbox.el, chat.el);
   const adminView = h('div', { class: 'admin-layout', hidden: true });
   root.replaceChildren(inboxView, adminView);
-  app = { user, isAdmin, chat, inbox, inboxView, adminView, admin: null, health: null, live: 'open' };
+  app = { user, isAdmin, chat, inbox, inboxView, adminView, admin: null, health: null, live: 'connecting', ready: false };
   setUnauthorizedHandler(() => backToLogin('Your session has ended. Please sign in again.'));
-  inbox.reload();
-  refreshHealth();
+  // Load only once the event stream is open, so that no change falls between the two (the
+  // stream starts at the newest event when it opens). A stream that cannot open must not keep
+  // the inbox empty, though.
+  let loaded = false;
+  const load = () => {
+    if (loaded) return;
+    loaded = true;
+    app.ready = true;
+    inbox.reload();
+    refreshHealth();
+    route();
+  };
+  setTimeout(load, 3000);
   app.stopLive = connectLive({
     onEvent,
     onState: (state) => {
-      const reconnected = app.live !== 'open' && state === 'open';
+      const reconnected = app.live === 'reconnecting' && state === 'open';
       app.live = state;
       paintBanners();
+      if (state === 'open') load();
       if (reconnected) refreshHealth();
     },
     shouldRetry: async () => {
@@ -77,7 +89,6 @@ function start(user) {
       }
     },
   });
-  route();
 }
 
 async function logout() {
@@ -91,7 +102,7 @@ async function logout() {
 // --- routes -------------------------------------------------------------------------------
 
 function route() {
-  if (!app) return;
+  if (!app?.ready) return;
   const r = parseRoute();
   const inInbox = r.view === 'inbox';
   app.inboxView.hidden = !inInbox;

@@ -4,7 +4,7 @@
 
 import { api, newKey } from './api.js';
 import { createComposer } from './composer.js';
-import { h, icon, iconButton, toast } from './dom.js';
+import { h, icon, iconButton, replaceChildren, toast } from './dom.js';
 import { avatarClass, capitalise, contactName, contactPhone, duration, initials, toDate, windowOpen } from './format.js';
 import { renderMessage } from './messages.js';
 import { createThread } from './thread.js';
@@ -17,6 +17,8 @@ export function createChat(ctx) {
   const drafts = new Map();
   let s = null; // the open conversation's state
   let seq = 0;
+  // While a conversation loads, events about it wait here and are replayed once it shows.
+  let opening = null;
 
   const empty = () => el.replaceChildren(h('div', { class: 'chat-empty' },
     h('img', { src: '/assets/icon.svg', alt: '', class: 'chat-empty-logo' }),
@@ -51,12 +53,15 @@ export function createChat(ctx) {
     const open = windowOpen(conv);
     const until = toDate(conv.window_open_until);
     const windowText = open ? `Window open · ${duration(until.getTime() - Date.now())} left` : 'Window closed · templates only';
-    head.sub.replaceChildren(
+    replaceChildren(head.sub,
       phone && who !== phone ? h('span', { class: 'chat-phone', text: phone }) : null,
       h('span', { class: ['window-state', open ? 'open' : 'closed'], dataset: { window: open ? 'open' : 'closed' },
         title: open ? `Free text allowed until ${until.toLocaleString()}` : 'The customer has not written in the last 24 hours' }, windowText));
     head.status.value = conv.status;
-    head.resolve.replaceChildren(icon(conv.status === 'resolved' ? 'chat' : 'check'), conv.status === 'resolved' ? ' Reopen' : ' Resolve');
+    const label = conv.status === 'resolved' ? 'Reopen' : 'Resolve';
+    head.resolve.replaceChildren(icon(conv.status === 'resolved' ? 'chat' : 'check'), h('span', { class: 'resolve-label', text: label }));
+    head.resolve.setAttribute('aria-label', `${label} conversation`);
+    head.resolve.title = `${label} conversation`;
     el.dataset.status = conv.status;
   }
 
@@ -231,9 +236,10 @@ export function createChat(ctx) {
   document.addEventListener('visibilitychange', () => maybeMarkRead());
 
   async function open(id) {
-    const my = ++seq;
     if (s && s.conv.id === id) return;
+    const my = ++seq;
     close();
+    opening = { id, events: [], conv: null };
     el.replaceChildren(h('div', { class: 'chat-loading', role: 'status', text: 'Loading conversation…' }));
     let conv;
     let page;
@@ -241,11 +247,15 @@ export function createChat(ctx) {
       [conv, page] = await Promise.all([api.conversation(id), api.conversationMessages(id, null, PAGE)]);
     } catch (e) {
       if (my !== seq) return;
+      opening = null;
       el.replaceChildren(h('div', { class: 'chat-empty' }, h('h2', { text: e.status === 404 ? 'Conversation not found' : 'Could not load the conversation' }), h('p', { text: e.message }),
         h('a', { class: 'button', href: '#/', text: 'Back to chats' })));
       return;
     }
     if (my !== seq) return;
+    const waiting = opening;
+    opening = null;
+    if (waiting.conv) conv = waiting.conv;
     s = { conv, cursor: page.next_cursor, pending: new Map(), replyTo: null, head: header(), marking: false };
     s.thread = createThread({ render: (m) => renderMessage(m, renderContext()), loadOlder });
     s.composer = createComposer({ onSend: sendText, onSendTemplate: sendTemplate, onCancelReply: () => setReply(null) });
@@ -258,6 +268,7 @@ export function createChat(ctx) {
     s.thread.start(!!page.next_cursor);
     if (window.matchMedia('(hover: hover)').matches) s.composer.focus();
     ctx.onConversation(conv);
+    for (const [data, created] of waiting.events) onMessage(data, created);
   }
 
   function close() {
@@ -273,6 +284,7 @@ export function createChat(ctx) {
 
   /** A message changed or appeared: fetch it if it belongs to the open chat. */
   async function onMessage(data, created) {
+    if (opening?.id === data.conversation_id) opening.events.push([data, created]);
     if (!s || data.conversation_id !== s.conv.id) return;
     const mine = s;
     try {
@@ -287,12 +299,16 @@ export function createChat(ctx) {
   return {
     el,
     open,
-    close: () => { seq += 1; close(); empty(); },
-    currentId: () => s?.conv.id ?? null,
+    close: () => { seq += 1; opening = null; close(); empty(); },
+    /** The conversation shown, or being opened. */
+    currentId: () => s?.conv.id ?? opening?.id ?? null,
     onMessageCreated: (data) => onMessage(data, true),
     onMessageUpdated: (data) => onMessage(data, false),
     /** A fresher copy of a conversation (from an event). */
-    onConversation: (conv) => { if (s && s.conv.id === conv.id) setConversation(conv); },
+    onConversation: (conv) => {
+      if (opening?.id === conv.id) opening.conv = conv;
+      if (s && s.conv.id === conv.id) setConversation(conv);
+    },
     focus: () => s?.composer.focus(),
     /** Escape: cancel a reply first; returns whether it did something. */
     escape() {

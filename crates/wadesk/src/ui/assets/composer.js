@@ -52,6 +52,7 @@ export function createComposer({ onSend, onSendTemplate, onCancelReply }) {
   const grow = () => {
     input.style.height = 'auto';
     input.style.height = `${Math.min(input.scrollHeight, MAX_HEIGHT)}px`;
+    input.style.overflowY = input.scrollHeight > MAX_HEIGHT ? 'auto' : 'hidden';
   };
 
   const submit = async () => {

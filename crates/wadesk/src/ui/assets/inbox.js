@@ -28,6 +28,8 @@ export function createInbox(ctx) {
   let cursor = null;
   let loading = null;
   let generation = 0;
+  // Conversations that changed while the list was being fetched: fresher than the page.
+  let freshDuringLoad = new Map();
 
   const search = h('input', { type: 'search', class: 'search-input', placeholder: 'Search chats and messages', 'aria-label': 'Search conversations', autocomplete: 'off' });
   const chips = h('div', { class: 'filters', role: 'group', 'aria-label': 'Filter by status' },
@@ -99,6 +101,7 @@ export function createInbox(ctx) {
   async function load(reset) {
     const gen = reset ? ++generation : generation;
     if (!reset && (!cursor || loading)) return;
+    if (reset) freshDuringLoad = new Map();
     const params = { status: filter, q: query, limit: PAGE, cursor: reset ? null : cursor };
     const run = api.conversations(params);
     loading = run;
@@ -111,10 +114,21 @@ export function createInbox(ctx) {
         items.clear();
         list.replaceChildren();
       }
+      const changed = new Set();
       for (const c of page.conversations) {
+        if (!reset && conversations.has(c.id)) continue; // the copy shown came from an event
         conversations.set(c.id, c);
-        paintItem(c);
+        changed.add(c.id);
       }
+      for (const c of freshDuringLoad.values()) {
+        const listed = conversations.get(c.id);
+        if (matches(c) && !query && (!listed || activity(c) >= activity(listed))) {
+          conversations.set(c.id, c);
+          changed.add(c.id);
+        }
+      }
+      freshDuringLoad = new Map();
+      for (const id of changed) paintItem(conversations.get(id));
       cursor = page.next_cursor;
       reorder();
     } finally {
@@ -178,6 +192,7 @@ export function createInbox(ctx) {
     focusSearch: () => { search.focus(); search.select(); },
     /** A fresh copy of a conversation: add, move, repaint or drop it. */
     upsert(c) {
+      if (loading) freshDuringLoad.set(c.id, c);
       if (query) { reloadSoon(); return; }
       if (!matches(c)) {
         if (conversations.delete(c.id)) { items.get(c.id)?.remove(); items.delete(c.id); reorder(); }

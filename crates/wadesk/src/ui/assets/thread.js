@@ -58,6 +58,13 @@ export function createThread({ render, loadOlder, onUnseen }) {
     setUnseen(0);
   };
   jump.addEventListener('click', scrollToBottom);
+  // Touch screens have no hover: a tap on a bubble shows its actions.
+  list.addEventListener('click', (e) => {
+    const row = e.target.closest('.msg');
+    if (e.target.closest('a, button') || !row) return;
+    for (const other of list.querySelectorAll('.msg.selected')) if (other !== row) other.classList.remove('selected');
+    row.classList.toggle('selected');
+  });
   scroller.addEventListener('scroll', () => {
     if (nearBottom()) setUnseen(0);
     else jump.hidden = false;

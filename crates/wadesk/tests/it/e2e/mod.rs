@@ -8,6 +8,7 @@
 
 mod admin;
 mod inbox;
+mod kinds;
 mod ticks;
 mod webdriver;
 
@@ -179,8 +180,17 @@ impl Ui {
         path.display().to_string()
     }
 
-    /// Closes the browser; the server stops with the `TestApp`.
+    /// Checks that the page logged no error (failed requests aside: a wrong password is a
+    /// 401), then closes the browser; the server stops with the `TestApp`.
     pub async fn finish(self) {
+        let errors: Vec<String> = self
+            .browser
+            .console_errors()
+            .await
+            .into_iter()
+            .filter(|e| !e.contains("Failed to load resource"))
+            .collect();
+        assert!(errors.is_empty(), "the page logged errors: {errors:#?}");
         self.browser.quit().await;
     }
 }

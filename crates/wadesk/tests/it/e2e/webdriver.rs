@@ -26,10 +26,10 @@ pub mod keys {
 /// Where Chromium and chromedriver are, if installed.
 pub fn find_browser() -> Option<(PathBuf, PathBuf)> {
     let pick = |var: &str, candidates: &[&str]| -> Option<PathBuf> {
-        if let Some(p) = std::env::var_os(var) {
-            return Some(PathBuf::from(p));
+        match std::env::var_os(var) {
+            Some(p) => Some(PathBuf::from(p)).filter(|p| p.exists()),
+            None => candidates.iter().map(PathBuf::from).find(|p| p.exists()),
         }
-        candidates.iter().map(PathBuf::from).find(|p| p.exists())
     };
     let chromium = pick(
         "WADESK_CHROMIUM",
@@ -73,7 +73,8 @@ impl Element {
 }
 
 impl Browser {
-    /// Starts chromedriver on a free port and opens a browser window of `width`×`height`.
+    /// Starts chromedriver on a free port and opens a browser window of `width`×`height`;
+    /// below 720 pixels wide it emulates a phone (touch, no hover).
     pub async fn start(chromium: &Path, chromedriver: &Path, width: u32, height: u32) -> Self {
         let port = free_port();
         let driver = Command::new(chromedriver)
@@ -109,9 +110,16 @@ impl Browser {
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", browser._profile.path().display()),
         ];
+        let mut options = json!({"binary": chromium, "args": args});
+        if width < 720 {
+            options["mobileEmulation"] = json!({"deviceMetrics": {
+                "width": width, "height": height, "pixelRatio": 1.0, "touch": true,
+            }});
+        }
         let caps = json!({"capabilities": {"alwaysMatch": {
             "browserName": "chrome",
-            "goog:chromeOptions": {"binary": chromium, "args": args},
+            "goog:chromeOptions": options,
+            "goog:loggingPrefs": {"browser": "ALL"},
         }}});
         let r = browser.call("POST", &format!("{base}/session"), caps).await;
         let id = r["sessionId"]
@@ -242,6 +250,20 @@ impl Browser {
             json!({"script": script, "args": args}),
         )
         .await
+    }
+
+    /// Errors the page logged since the last call: script exceptions, CSP violations, failed
+    /// requests.
+    pub async fn console_errors(&self) -> Vec<String> {
+        let v = self
+            .call("POST", &self.url("/se/log"), json!({"type": "browser"}))
+            .await;
+        v.as_array()
+            .into_iter()
+            .flatten()
+            .filter(|e| e["level"] == "SEVERE")
+            .map(|e| e["message"].as_str().unwrap_or_default().to_owned())
+            .collect()
     }
 
     /// A PNG of the viewport.
