@@ -90,6 +90,7 @@ impl Application {
             outbox,
             graph,
             throttle: Arc::new(crate::auth::Throttle::default()),
+            dispatching: Arc::default(),
         };
         let instance = format!("{}-{}", std::process::id(), uuid::Uuid::now_v7().simple());
         Ok(Self {
@@ -127,6 +128,7 @@ impl Application {
             clock: state.clock.clone(),
             wake: ingest_wake,
             max_attempts: state.config.ingest_max_attempts,
+            contended_until: Default::default(),
         };
         let c = cancel.clone();
         tasks.spawn(async move {
@@ -148,6 +150,7 @@ impl Application {
                     state.config.outbox.clone(),
                     instance.clone(),
                     outbox_wake,
+                    state.dispatching.clone(),
                 ));
                 let c = cancel.clone();
                 tasks.spawn(async move {

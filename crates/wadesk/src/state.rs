@@ -19,4 +19,6 @@ pub struct AppState {
     pub outbox: Outbox,
     pub graph: GraphClient,
     pub throttle: Arc<Throttle>,
+    /// Whether this instance runs the outbox dispatcher now (one instance per number does).
+    pub dispatching: Arc<std::sync::atomic::AtomicBool>,
 }

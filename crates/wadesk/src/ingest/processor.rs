@@ -5,7 +5,7 @@ use std::{sync::Arc, time::Duration};
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::apply::apply_body;
+use super::apply::{ApplyError, apply_body};
 use crate::{
     clock::Clock,
     domain::Timestamp,
@@ -16,6 +16,9 @@ use crate::{
 /// Bodies applied per transaction at most. SQLite has one writer, shared with the journal:
 /// short transactions keep webhook acknowledgements quick.
 const BATCH: i64 = 64;
+/// After a conflict with another instance's transaction, apply one body per transaction for
+/// this long (a single body cannot deadlock with another instance's batch).
+const CONTENDED_MS: i64 = 2_000;
 
 /// Delay before the next attempt at a body that failed `attempts` times: 1 s, 10 s, 1 min,
 /// 10 min, 1 h, …
@@ -36,6 +39,8 @@ pub struct Processor {
     pub clock: Arc<dyn Clock>,
     pub wake: Arc<Notify>,
     pub max_attempts: u32,
+    /// Until when to apply one body per transaction (unix ms).
+    pub contended_until: std::sync::atomic::AtomicI64,
 }
 
 impl Processor {
@@ -46,6 +51,13 @@ impl Processor {
             }
             let applied = match self.step().await {
                 Ok(n) => n,
+                Err(e) if e.is_conflict() => {
+                    self.contended_until.store(
+                        self.clock.now().0 + CONTENDED_MS,
+                        std::sync::atomic::Ordering::Relaxed,
+                    );
+                    1
+                }
                 Err(e) => {
                     tracing::error!(error = %e, "webhook processing failed; retrying");
                     0
@@ -64,8 +76,14 @@ impl Processor {
     /// Claims and applies one batch in one transaction; returns how many bodies it handled.
     pub async fn step(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
+        let contended = now.0
+            < self
+                .contended_until
+                .load(std::sync::atomic::Ordering::Relaxed);
         let mut tx = self.store.begin().await?;
-        let batch = tx.claim_journal(now, BATCH).await?;
+        let batch = tx
+            .claim_journal(now, if contended { 1 } else { BATCH })
+            .await?;
         if batch.is_empty() {
             return Ok(0);
         }
@@ -77,6 +95,14 @@ impl Processor {
                     tx.release_savepoint().await?;
                     tx.journal_done(entry.id, now).await?;
                     events.append(&mut e);
+                }
+                Err(ApplyError::Store(e)) if e.is_conflict() => {
+                    // Another instance's transaction holds what this one needs: give the whole
+                    // batch back untouched (nothing counts as a failure) and go one by one.
+                    tracing::debug!(error = %e, "ingest conflict with another instance; retrying");
+                    self.contended_until
+                        .store(now.0 + CONTENDED_MS, std::sync::atomic::Ordering::Relaxed);
+                    return Ok(batch.len());
                 }
                 Err(err) => {
                     tx.rollback_to_savepoint().await?;

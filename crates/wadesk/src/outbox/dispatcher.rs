@@ -38,6 +38,8 @@ pub struct Dispatcher {
     pub config: OutboxConfig,
     pub owner: String,
     pub wake: Arc<Notify>,
+    /// Set while this instance leads dispatch for the number.
+    pub leading: Arc<AtomicBool>,
     paused: AtomicBool,
 }
 
@@ -117,6 +119,7 @@ impl Dispatcher {
         config: OutboxConfig,
         owner: String,
         wake: Arc<Notify>,
+        leading: Arc<AtomicBool>,
     ) -> Self {
         Self {
             store,
@@ -128,6 +131,7 @@ impl Dispatcher {
             config,
             owner,
             wake,
+            leading,
             paused: AtomicBool::new(false),
         }
     }
@@ -136,23 +140,31 @@ impl Dispatcher {
     /// across all instances, so the rate limit holds cluster-wide. Another instance takes over
     /// within about a second of the leader's death.
     pub async fn run(self: Arc<Self>, cancel: CancellationToken) {
-        let job = format!("dispatch:{}", self.phone_number_id);
+        let mut lead = self
+            .store
+            .leadership(&format!("dispatch:{}", self.phone_number_id));
         while !cancel.is_cancelled() {
-            match self.store.try_lead(&job).await {
-                Ok(Some(mut lead)) => {
+            match lead.acquire().await {
+                Ok(true) => {
                     tracing::info!(phone_number_id = %self.phone_number_id, "dispatching");
+                    self.leading.store(true, Ordering::SeqCst);
                     tokio::select! {
                         _ = self.clone().dispatch(cancel.clone()) => {}
                         _ = lost(&mut lead) => {
                             tracing::warn!(phone_number_id = %self.phone_number_id, "lost the dispatch lock; standing by");
                         }
                     }
+                    self.leading.store(false, Ordering::SeqCst);
                     lead.release().await;
                 }
-                Ok(None) => {}
+                Ok(false) => {}
                 Err(e) => tracing::warn!(error = %e, "outbox: cannot take the dispatch lock"),
             }
-            self.idle(&cancel, LEAD_RETRY).await;
+            // Standing by: try again a second later (not on every local wake-up).
+            tokio::select! {
+                _ = cancel.cancelled() => {}
+                _ = tokio::time::sleep(LEAD_RETRY) => {}
+            }
         }
     }
 

@@ -2,17 +2,21 @@
 //! one instance, which always leads): one dispatcher per business number holds an advisory
 //! lock, and commits with events wake the other instances through LISTEN/NOTIFY.
 
-use sqlx::{Connection, PgConnection, postgres::PgListener};
+use sqlx::{Connection, PgConnection, PgPool, postgres::PgListener};
 
 use super::{Pool, Result, Store};
 
 /// The channel instances are woken on after events commit.
 pub const EVENTS_CHANNEL: &str = "wadesk_events";
 
-/// Leadership of a named job, held as long as this value lives (and, on PostgreSQL, as long as
-/// its connection does: if the process dies, the server releases the lock at once).
+/// Leadership of a named job across instances. On PostgreSQL it is an advisory lock on a
+/// connection of its own (outside the request pool): if the process dies, the server drops
+/// the connection and the lock with it, and a standby takes over.
 pub struct Leadership {
+    key: i64,
+    pool: Option<PgPool>,
     conn: Option<PgConnection>,
+    held: bool,
 }
 
 /// A stable 64-bit key for an advisory lock (FNV-1a; stable across builds and platforms).
@@ -26,18 +30,18 @@ fn lock_key(name: &str) -> i64 {
 }
 
 impl Store {
-    /// Tries to become the one instance running `name`; `None` if another instance is.
-    pub async fn try_lead(&self, name: &str) -> Result<Option<Leadership>> {
-        let Pool::Postgres(pool) = &self.write else {
-            return Ok(Some(Leadership { conn: None }));
+    /// A contender for leading `name` (no I/O until `acquire`).
+    pub fn leadership(&self, name: &str) -> Leadership {
+        let pool = match &self.write {
+            Pool::Postgres(p) => Some(p.clone()),
+            Pool::Sqlite(_) => None,
         };
-        // A connection of its own, outside the pool: the lock lives and dies with it.
-        let mut conn = pool.acquire().await?.detach();
-        let (got,): (bool,) = sqlx::query_as("SELECT pg_try_advisory_lock($1)")
-            .bind(lock_key(name))
-            .fetch_one(&mut conn)
-            .await?;
-        Ok(got.then_some(Leadership { conn: Some(conn) }))
+        Leadership {
+            key: lock_key(name),
+            pool,
+            conn: None,
+            held: false,
+        }
     }
 
     /// A listener for other instances' commits (`None` on SQLite).
@@ -52,19 +56,64 @@ impl Store {
 }
 
 impl Leadership {
-    /// Whether leadership still holds (its connection still answers).
-    pub async fn holds(&mut self) -> bool {
-        match &mut self.conn {
-            None => true,
-            Some(conn) => conn.ping().await.is_ok(),
+    /// Tries to take the lead; `true` if this instance leads now. On SQLite it always does.
+    pub async fn acquire(&mut self) -> Result<bool> {
+        let Some(pool) = &self.pool else {
+            self.held = true;
+            return Ok(true);
+        };
+        if self.conn.is_none() {
+            self.conn = Some(PgConnection::connect_with(&pool.connect_options()).await?);
+        }
+        let Some(conn) = self.conn.as_mut() else {
+            return Ok(false);
+        };
+        match sqlx::query_scalar::<_, bool>("SELECT pg_try_advisory_lock($1)")
+            .bind(self.key)
+            .fetch_one(&mut *conn)
+            .await
+        {
+            Ok(got) => {
+                self.held = got;
+                Ok(got)
+            }
+            Err(e) => {
+                // The connection is broken: start afresh next time.
+                self.conn = None;
+                Err(e.into())
+            }
         }
     }
 
-    /// Gives leadership up now.
-    pub async fn release(self) {
-        if let Some(conn) = self.conn {
-            let _ = conn.close().await;
+    /// Whether leadership still holds (its connection still answers).
+    pub async fn holds(&mut self) -> bool {
+        if !self.held {
+            return false;
         }
+        let alive = match &mut self.conn {
+            None => self.pool.is_none(),
+            Some(conn) => conn.ping().await.is_ok(),
+        };
+        if !alive {
+            self.held = false;
+            self.conn = None;
+        }
+        alive
+    }
+
+    /// Gives leadership up now (the connection is kept for trying again).
+    pub async fn release(&mut self) {
+        if self.held
+            && let Some(conn) = self.conn.as_mut()
+            && sqlx::query("SELECT pg_advisory_unlock($1)")
+                .bind(self.key)
+                .execute(&mut *conn)
+                .await
+                .is_err()
+        {
+            self.conn = None;
+        }
+        self.held = false;
     }
 }
 

@@ -51,6 +51,17 @@ pub enum StoreError {
 }
 
 impl StoreError {
+    /// True for a deadlock, serialization failure or lock timeout: another transaction got in
+    /// the way, and the work can simply be tried again.
+    pub fn is_conflict(&self) -> bool {
+        match self {
+            Self::Database(sqlx::Error::Database(e)) => {
+                matches!(e.code().as_deref(), Some("40P01" | "40001" | "55P03"))
+            }
+            _ => false,
+        }
+    }
+
     /// True when the database cannot be reached (as opposed to a query that failed).
     pub fn is_unavailable(&self) -> bool {
         matches!(

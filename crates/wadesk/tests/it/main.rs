@@ -5,10 +5,12 @@
 
 mod db;
 mod helpers;
+mod process;
 
 mod accounts;
 mod api;
 mod cli;
+mod cluster;
 mod compat_django;
 mod compat_plugin;
 mod crash;

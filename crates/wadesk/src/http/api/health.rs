@@ -49,6 +49,7 @@ async fn get_health(State(state): State<AppState>) -> (StatusCode, Json<Value>) 
             "code": pause.and_then(|p| p.code),
         },
         "outbox": outbox,
+        "instance": { "dispatching": state.dispatching.load(std::sync::atomic::Ordering::SeqCst) },
         "webhooks": { "pending": pending, "failed": failed },
     });
     (code, Json(body))
