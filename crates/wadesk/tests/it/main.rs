@@ -18,6 +18,7 @@ mod e2e;
 mod inbound;
 mod outbound;
 mod outbox_admin;
+mod pg_outage;
 mod realtime;
 mod search;
 mod webhook_edges;
