@@ -58,10 +58,6 @@ pub async fn start_simulator() -> Simulator {
 }
 
 impl TestApp {
-    pub async fn spawn() -> Self {
-        Self::spawn_on(Db::Sqlite).await
-    }
-
     pub async fn spawn_with(tweak: impl FnOnce(&mut Config)) -> Self {
         Self::spawn_with_on(Db::Sqlite, tweak).await
     }
