@@ -52,6 +52,10 @@ function start(user) {
     onNewChat: () => newChatDialog(navigate),
     onLogout: logout,
     activeId: () => chat.currentId(),
+    onUnread: (n) => {
+      app.unread = n;
+      if (!app.inboxView.hidden) document.title = inboxTitle();
+    },
   });
   const inboxView = h('div', { class: 'inbox-layout' }, inbox.el, chat.el);
   const adminView = h('div', { class: 'admin-layout', hidden: true });
@@ -114,12 +118,17 @@ function route() {
     if (r.chat !== null) app.chat.open(r.chat);
     else app.chat.close();
     app.inbox.setActive();
-    document.title = 'wadesk';
+    document.title = inboxTitle();
   } else {
     app.admin?.unmount();
     app.admin = mountAdmin(app.adminView, r, { me: app.user, isAdmin: app.isAdmin, navigate, health: () => app.health, refreshHealth });
     document.title = 'Admin · wadesk';
   }
+}
+
+/** `(3) wadesk` while 3 messages wait in other chats. */
+function inboxTitle() {
+  return app?.unread > 0 ? `(${app.unread}) wadesk` : 'wadesk';
 }
 
 // --- live updates -------------------------------------------------------------------------

@@ -19,7 +19,7 @@ function activity(c) {
   return toDate(c.last_message_at)?.getTime() ?? 0;
 }
 
-/** `ctx`: { me, isAdmin, onNewChat(), onLogout(), activeId() } */
+/** `ctx`: { me, isAdmin, onNewChat(), onLogout(), activeId(), onUnread(total) } */
 export function createInbox(ctx) {
   const conversations = new Map();
   const items = new Map();
@@ -89,6 +89,7 @@ export function createInbox(ctx) {
     for (const c of sorted) list.append(items.get(c.id));
     list.append(more);
     emptyNote.hidden = sorted.length > 0 || !!loading;
+    ctx.onUnread?.(sorted.reduce((n, c) => n + (c.id === ctx.activeId() ? 0 : c.unread_count), 0));
     emptyNote.textContent = query ? `No chats match “${query}”.` : filter ? `No ${filter} conversations.` : 'No conversations yet. When a customer writes, the chat appears here.';
   }
 

@@ -79,6 +79,18 @@ async fn the_admin_pages_show_the_log_outbox_journal_users_tokens_and_configurat
     .await;
     ui.screenshot("admin-log").await;
 
+    ui.open("/#/admin/send").await;
+    ui.type_into(".send-form input[type=tel]", &format!("+{CUSTOMER}"))
+        .await;
+    ui.type_into(".send-form textarea", "A test from the admin area")
+        .await;
+    ui.click(".send-form button[type=submit]").await;
+    ui.wait(
+        "the test message is read",
+        "document.querySelector('.send-result .tick')?.dataset.status === 'read'",
+    )
+    .await;
+
     ui.open("/#/admin/outbox/failed").await;
     let reason = ui.text(".outbox-list .error-text").await;
     assert!(reason.contains("Re-engagement message"), "{reason}");

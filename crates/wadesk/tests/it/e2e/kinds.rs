@@ -105,5 +105,23 @@ async fn every_kind_of_message_has_a_bubble_and_older_pages_load_on_scroll() {
     let first = ui.text(".chat .thread-list > .msg .text").await;
     assert_eq!(first, "older message 0");
     ui.screenshot("older-loaded").await;
+
+    // Resolving moves the chat out of the "Open" filter; reopening brings it back.
+    ui.click(".chat-header .resolve-button").await;
+    ui.wait("resolved", "document.querySelector('a.conv .tag-resolved')")
+        .await;
+    ui.click(".filters .chip[data-filter=open]").await;
+    ui.wait(
+        "not among open chats",
+        "document.querySelector('.conv-empty:not([hidden])')",
+    )
+    .await;
+    ui.click(".chat-header .resolve-button").await;
+    ui.wait(
+        "open again",
+        "document.querySelector('a.conv[data-status=open]')",
+    )
+    .await;
+    ui.click(".filters .chip[data-filter='']").await;
     ui.finish().await;
 }

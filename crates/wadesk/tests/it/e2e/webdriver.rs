@@ -106,6 +106,9 @@ impl Browser {
             "--disable-component-update".to_owned(),
             "--disable-sync".to_owned(),
             "--no-first-run".to_owned(),
+            // The crash handler would outlive the process group killed on drop.
+            "--disable-breakpad".to_owned(),
+            "--disable-crash-reporter".to_owned(),
             "--lang=en-US".to_owned(),
             format!("--window-size={width},{height}"),
             format!("--user-data-dir={}", browser._profile.path().display()),
