@@ -148,13 +148,7 @@ async fn apply_message(
     if let Some(new_wa_id) = &record.new_wa_id {
         tx.change_wa_id(contact_id, new_wa_id, received_at).await?;
     }
-    events.push(Event::MessageCreated {
-        id,
-        conversation_id,
-    });
-    events.push(Event::ConversationUpdated {
-        id: conversation_id,
-    });
+    events.extend(Event::message_created(&id, conversation_id));
     Ok(())
 }
 
@@ -201,13 +195,7 @@ async fn apply_status(
         }
     };
     if delivery::settle(tx, &message, now).await? {
-        events.push(Event::MessageUpdated {
-            id: message.id.clone(),
-            conversation_id: message.conversation_id,
-        });
-        events.push(Event::ConversationUpdated {
-            id: message.conversation_id,
-        });
+        events.extend(Event::message_updated(&message.id, message.conversation_id));
     }
     Ok(())
 }

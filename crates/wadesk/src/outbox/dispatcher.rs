@@ -333,7 +333,12 @@ impl Dispatcher {
             delivery::settle(&mut tx, &message, now).await?;
         }
         tx.finish_send(&send.message.id).await?;
-        realtime::record(&mut tx, &updated(send), now).await?;
+        realtime::record(
+            &mut tx,
+            &Event::message_updated(&send.message.id, send.message.conversation_id),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.bus.committed();
         Ok(())
@@ -353,7 +358,12 @@ impl Dispatcher {
             }
         }
         tx.finish_send(&send.message.id).await?;
-        realtime::record(&mut tx, &updated(send), now).await?;
+        realtime::record(
+            &mut tx,
+            &Event::message_updated(&send.message.id, send.message.conversation_id),
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.bus.committed();
         Ok(())
@@ -373,26 +383,14 @@ impl Dispatcher {
             Decision::Retry {
                 after,
                 pair_limited,
-            } => {
-                self.store
-                    .reschedule_send(
-                        send.outbox_id,
-                        now.plus_millis(millis(after)),
-                        Some(&e.to_string()),
-                        true,
-                        pair_limited,
-                    )
-                    .await
             }
-            Decision::Reconcile { after } => {
+            | Decision::Reconcile {
+                after,
+                pair_limited,
+            } => {
+                let at = now.plus_millis(millis(after));
                 self.store
-                    .reschedule_send(
-                        send.outbox_id,
-                        now.plus_millis(millis(after)),
-                        Some(&e.to_string()),
-                        true,
-                        false,
-                    )
+                    .reschedule_send(send.outbox_id, at, Some(&e.to_string()), true, pair_limited)
                     .await
             }
             Decision::Fail => self.fail(send, error_of(e)).await,
@@ -423,18 +421,4 @@ impl Dispatcher {
             }
         }
     }
-}
-
-/// What clients are told when a send's outcome is recorded.
-fn updated(send: &ClaimedSend) -> [Event; 2] {
-    let conversation_id = send.message.conversation_id;
-    [
-        Event::MessageUpdated {
-            id: send.message.id.clone(),
-            conversation_id,
-        },
-        Event::ConversationUpdated {
-            id: conversation_id,
-        },
-    ]
 }

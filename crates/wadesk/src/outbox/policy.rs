@@ -17,7 +17,7 @@ pub enum Decision {
     Pause,
     /// No answer: Graph may have sent it. Wait for a status webhook carrying our id before
     /// sending again.
-    Reconcile { after: Duration },
+    Reconcile { after: Duration, pair_limited: bool },
 }
 
 /// Decides for a send that has failed `attempts` times before (and `pair_limited` of those
@@ -41,6 +41,7 @@ pub fn decide(
     if matches!(error, CallError::Ambiguous(_)) {
         return Decision::Reconcile {
             after: config.reconcile_after(),
+            pair_limited: false,
         };
     }
     let base = config.retry_base();
@@ -126,7 +127,8 @@ mod tests {
         assert_eq!(
             decide(&CallError::Ambiguous("timeout".into()), 0, 0, &c, 0.5),
             Decision::Reconcile {
-                after: Duration::from_secs(60)
+                after: Duration::from_secs(60),
+                pair_limited: false
             }
         );
     }

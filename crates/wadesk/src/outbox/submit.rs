@@ -223,15 +223,7 @@ impl Outbox {
         let message = tx.message(&id).await?.ok_or_else(|| {
             store::StoreError::Corrupt(format!("message {id} vanished before commit"))
         })?;
-        let events = [
-            Event::MessageCreated {
-                id,
-                conversation_id,
-            },
-            Event::ConversationUpdated {
-                id: conversation_id,
-            },
-        ];
+        let events = Event::message_created(&id, conversation_id);
         realtime::record(&mut tx, &events, now).await?;
         tx.commit().await?;
         self.bus.committed();
@@ -265,15 +257,7 @@ impl Outbox {
         message.delivery.apply(&cancelled);
         tx.set_delivery(message_id, &message.delivery).await?;
         let conversation_id = message.conversation_id;
-        let events = [
-            Event::MessageUpdated {
-                id: message_id.to_owned(),
-                conversation_id,
-            },
-            Event::ConversationUpdated {
-                id: conversation_id,
-            },
-        ];
+        let events = Event::message_updated(message_id, conversation_id);
         realtime::record(&mut tx, &events, now).await?;
         tx.commit().await?;
         self.bus.committed();
@@ -288,15 +272,7 @@ impl Outbox {
             return Ok(false);
         }
         if let Some(m) = tx.message(message_id).await? {
-            let events = [
-                Event::MessageUpdated {
-                    id: m.id.clone(),
-                    conversation_id: m.conversation_id,
-                },
-                Event::ConversationUpdated {
-                    id: m.conversation_id,
-                },
-            ];
+            let events = Event::message_updated(&m.id, m.conversation_id);
             realtime::record(&mut tx, &events, now).await?;
         }
         tx.commit().await?;

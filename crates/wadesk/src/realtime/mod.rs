@@ -35,6 +35,32 @@ pub enum Event {
 }
 
 impl Event {
+    /// A new message, and its conversation's new state.
+    pub fn message_created(id: &str, conversation_id: i64) -> [Self; 2] {
+        [
+            Self::MessageCreated {
+                id: id.to_owned(),
+                conversation_id,
+            },
+            Self::ConversationUpdated {
+                id: conversation_id,
+            },
+        ]
+    }
+
+    /// A message that changed (status, error), and its conversation's new state.
+    pub fn message_updated(id: &str, conversation_id: i64) -> [Self; 2] {
+        [
+            Self::MessageUpdated {
+                id: id.to_owned(),
+                conversation_id,
+            },
+            Self::ConversationUpdated {
+                id: conversation_id,
+            },
+        ]
+    }
+
     /// The event's name and its data as JSON.
     fn parts(&self) -> (&'static str, String) {
         let kind = match self {

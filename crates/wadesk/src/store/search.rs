@@ -20,38 +20,30 @@ fn words(q: &str) -> Vec<String> {
         .collect()
 }
 
-/// FTS5: `"word1" "word2"*` (all words, the last as a prefix).
-fn fts5_query(words: &[String]) -> String {
+/// Joins the words with `sep`, each through `each` and the last through `last`.
+fn join_words(
+    words: &[String],
+    each: impl Fn(&str) -> String,
+    last: impl Fn(&str) -> String,
+    sep: &str,
+) -> String {
     let n = words.len();
     words
         .iter()
         .enumerate()
-        .map(|(i, w)| {
-            if i + 1 == n {
-                format!("\"{w}\"*")
-            } else {
-                format!("\"{w}\"")
-            }
-        })
+        .map(|(i, w)| if i + 1 == n { last(w) } else { each(w) })
         .collect::<Vec<_>>()
-        .join(" ")
+        .join(sep)
+}
+
+/// FTS5: `"word1" "word2"*` (all words, the last as a prefix).
+fn fts5_query(words: &[String]) -> String {
+    join_words(words, |w| format!("\"{w}\""), |w| format!("\"{w}\"*"), " ")
 }
 
 /// tsquery: `word1 & word2:*`.
 fn tsquery(words: &[String]) -> String {
-    let n = words.len();
-    words
-        .iter()
-        .enumerate()
-        .map(|(i, w)| {
-            if i + 1 == n {
-                format!("{w}:*")
-            } else {
-                w.clone()
-            }
-        })
-        .collect::<Vec<_>>()
-        .join(" & ")
+    join_words(words, str::to_owned, |w| format!("{w}:*"), " & ")
 }
 
 #[derive(sqlx::FromRow)]
