@@ -20,13 +20,14 @@ async fn open_chat_with_customer(ui: &Ui, says: &str) {
     ui.wait_css(".chat .msg.in").await;
 }
 
-async fn status_of_last_reply(ui: &Ui, status: &str) -> serde_json::Value {
+/// Waits until the last reply shows one of `statuses` (space-separated); describes its tick.
+async fn status_of_last_reply(ui: &Ui, statuses: &str) -> serde_json::Value {
     ui.wait(
-        &format!("the reply becomes {status}"),
+        &format!("the reply becomes {statuses}"),
         &format!(
             "(() => {{ const all = document.querySelectorAll('{OUT}');
                       const t = all[all.length - 1]?.querySelector('.tick');
-                      return t && t.dataset.status === '{status}' &&
+                      return t && '{statuses}'.split(' ').includes(t.dataset.status) &&
                         {{ class: t.getAttribute('class'), marks: t.querySelectorAll('path').length,
                           color: getComputedStyle(t).color, label: t.getAttribute('aria-label') }}; }})()"
         ),
@@ -84,16 +85,8 @@ async fn a_reply_shows_queued_then_sent_delivered_and_read_ticks() {
     );
     ui.screenshot("ticks-queued").await;
 
-    let sent = ui
-        .wait(
-            "one tick",
-            &format!(
-                "['accepted', 'sent'].includes([...document.querySelectorAll('{OUT}')].pop()?.dataset.status)"
-            ),
-        )
-        .await;
-    assert_eq!(sent, true);
-    let sent = status_of_last_reply(&ui, "sent").await;
+    // Accepted by Graph, then `sent`: both are one grey tick (a slow machine may show only one).
+    let sent = status_of_last_reply(&ui, "accepted sent").await;
     assert_eq!(sent["marks"], 1, "{sent}");
     ui.screenshot("ticks-sent").await;
 
