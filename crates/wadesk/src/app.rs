@@ -55,6 +55,7 @@ impl Application {
         config.check().map_err(StartError::Config)?;
         let options = StoreOptions {
             max_connections: config.db_pool_size,
+            statement_timeout: Duration::from_secs(config.db_statement_timeout_secs.max(1)),
             ..StoreOptions::default()
         };
         let store = Store::connect(&config.database_url, &options).await?;

@@ -154,6 +154,9 @@ pub struct Config {
     /// Largest number of database connections.
     #[arg(long, env = "WADESK_DB_POOL_SIZE", default_value_t = 8)]
     pub db_pool_size: u32,
+    /// PostgreSQL: longest a statement may run, in seconds.
+    #[arg(long, env = "WADESK_DB_STATEMENT_TIMEOUT_SECS", default_value_t = 10)]
+    pub db_statement_timeout_secs: u64,
     /// Listen address.
     #[arg(long, env = "WADESK_BIND", default_value = "127.0.0.1:8080")]
     pub bind: SocketAddr,
@@ -219,6 +222,7 @@ impl Config {
             },
             database_url: database_url.into(),
             db_pool_size: 8,
+            db_statement_timeout_secs: 10,
             bind,
             public_url: None,
             data_dir: PathBuf::from("./data"),
