@@ -165,6 +165,25 @@ async fn a_new_number_starts_with_a_template_and_the_closed_window_blocks_free_t
     assert!(note.contains("24-hour"), "{note}");
     ui.screenshot("window-closed").await;
 
+    // "New chat" with a number that has a conversation opens that one.
+    let id = ui
+        .wait(
+            "the chat id",
+            "document.querySelector('.chat').dataset.conversationId",
+        )
+        .await;
+    ui.open("/#/").await;
+    ui.wait_css(".chat-empty").await;
+    ui.click(".new-chat-button").await;
+    ui.type_into("#new-chat-phone", "+15550009999").await;
+    ui.type_into("#new-chat-phone", keys::ENTER).await;
+    ui.wait(
+        "the same conversation opens",
+        &format!("document.querySelector('.chat').dataset.conversationId === {id}"),
+    )
+    .await;
+    assert!(ui.browser.find("dialog[open]").await.is_none());
+
     // The template went out; nothing else did.
     let app = &ui.app;
     app.eventually("the template reaches the simulator", || async {

@@ -2,7 +2,8 @@
 //! `chromium-driver`) over WebDriver, against the real server and the simulator.
 //!
 //! They run where Chromium is installed and print a note and pass where it is not; with
-//! `WADESK_REQUIRE_BROWSER=1` (set by CI) a missing browser fails them instead. One browser
+//! `WADESK_REQUIRE_BROWSER=1` (set by CI) a missing browser fails them instead.
+//! `WADESK_CHROMIUM` and `WADESK_CHROMEDRIVER` point at other binaries. One browser
 //! runs at a time, so they stay steady on a small machine. Each test saves screenshots under
 //! `target/e2e-screens/` (or `$CARGO_TARGET_DIR/e2e-screens/`).
 
