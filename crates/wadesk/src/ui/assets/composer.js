@@ -39,7 +39,6 @@ export function createComposer({ onSend, onSendTemplate, onCancelReply }) {
 
   const el = h('footer', { class: 'composer' }, closedNote, replyBar, form);
   let windowOpen = true;
-  let sending = false;
 
   const refreshButton = () => {
     const length = [...input.value].length;
@@ -55,18 +54,15 @@ export function createComposer({ onSend, onSendTemplate, onCancelReply }) {
     input.style.overflowY = input.scrollHeight > MAX_HEIGHT ? 'auto' : 'hidden';
   };
 
-  const submit = async () => {
-    if (sendButton.disabled || sending) return;
+  // The box empties at once, so a second Enter cannot send the same text again; the next
+  // message may go while the first is still on its way.
+  const submit = () => {
+    if (sendButton.disabled) return;
     const text = input.value;
     input.value = '';
     grow();
     refreshButton();
-    sending = true;
-    try {
-      await onSend(text);
-    } finally {
-      sending = false;
-    }
+    onSend(text);
   };
 
   input.addEventListener('input', () => { grow(); refreshButton(); });
