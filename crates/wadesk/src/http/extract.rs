@@ -10,8 +10,9 @@ use serde::de::DeserializeOwned;
 use super::error::ApiError;
 use crate::{
     auth::{SESSION_COOKIE, token_hash},
+    domain::Timestamp,
     state::AppState,
-    store::{Role, TokenRecord, User},
+    store::{Role, Store, TokenRecord, User},
 };
 
 /// A JSON body; malformed JSON is 400 `invalid_json`, a wrong shape 422 `invalid_request`.
@@ -85,6 +86,8 @@ pub enum Caller {
 #[derive(Debug, Clone)]
 pub struct Principal {
     pub caller: Caller,
+    /// The hash of the secret (API token or session) the caller authenticated with.
+    pub credential: String,
 }
 
 impl Principal {
@@ -109,6 +112,22 @@ impl Principal {
             Caller::Token(t) => format!("token:{}", t.id),
             Caller::User(u) => format!("user:{}", u.id),
         }
+    }
+
+    /// Whether the credential still admits the caller (not revoked, ended or disabled).
+    pub async fn still_valid(&self, store: &Store, now: Timestamp) -> bool {
+        let alive = match &self.caller {
+            Caller::Token(_) => store
+                .token_by_hash(&self.credential)
+                .await
+                .map(|t| t.is_some()),
+            Caller::User(_) => store
+                .session_user(&self.credential, now)
+                .await
+                .map(|u| u.is_some()),
+        };
+        // A database hiccup does not end the stream; a definite "no" does.
+        alive.unwrap_or(true)
     }
 
     pub fn require_admin(&self) -> Result<(), ApiError> {
@@ -172,13 +191,15 @@ impl FromRequestParts<AppState> for Principal {
                 .map(str::trim)
                 .filter(|t| !t.is_empty())
                 .ok_or_else(|| ApiError::unauthorized("send Authorization: Bearer <token>"))?;
+            let credential = token_hash(token);
             let record = state
                 .store
-                .token_by_hash(&token_hash(token))
+                .token_by_hash(&credential)
                 .await?
                 .ok_or_else(|| ApiError::unauthorized("unknown or revoked token"))?;
             return Ok(Self {
                 caller: Caller::Token(record),
+                credential,
             });
         }
         let Some(session) = cookie(&parts.headers, SESSION_COOKIE) else {
@@ -186,9 +207,10 @@ impl FromRequestParts<AppState> for Principal {
                 "sign in, or send Authorization: Bearer <token>",
             ));
         };
+        let credential = token_hash(session);
         let user = state
             .store
-            .session_user(&token_hash(session), state.clock.now())
+            .session_user(&credential, state.clock.now())
             .await?
             .ok_or_else(|| ApiError::unauthorized("your session has ended; sign in again"))?;
         let safe = matches!(parts.method, Method::GET | Method::HEAD | Method::OPTIONS);
@@ -197,6 +219,7 @@ impl FromRequestParts<AppState> for Principal {
         }
         Ok(Self {
             caller: Caller::User(user),
+            credential,
         })
     }
 }

@@ -18,6 +18,8 @@ const LATE_COMMIT: Duration = Duration::from_secs(5);
 /// Without a wake-up, look anyway this often (a lost NOTIFY, a late commit).
 const POLL: Duration = Duration::from_secs(2);
 const PAGE: i64 = 500;
+/// How often an open stream checks that its caller may still listen.
+const RECHECK: Duration = Duration::from_secs(10);
 
 struct Reader {
     store: Store,
@@ -71,11 +73,19 @@ impl Reader {
 
 /// Events after `after` (the client's `Last-Event-ID`), then live ones, for as long as the
 /// client listens.
-pub fn stream(
+///
+/// `allowed` is asked again every `RECHECK`; the stream ends (and the browser must sign in
+/// again) once it says no — a revoked token or an ended session stops receiving events.
+pub fn stream<F, Fut>(
     store: Store,
     commits: watch::Receiver<u64>,
     after: i64,
-) -> impl Stream<Item = Result<sse::Event, Infallible>> {
+    allowed: F,
+) -> impl Stream<Item = Result<sse::Event, Infallible>>
+where
+    F: Fn() -> Fut + Send + 'static,
+    Fut: std::future::Future<Output = bool> + Send,
+{
     let reader = Reader {
         store,
         commits,
@@ -83,8 +93,20 @@ pub fn stream(
         missing: Vec::new(),
         ready: VecDeque::new(),
     };
-    stream::unfold(reader, |mut r| async move {
-        let event = r.next().await;
-        Some((Ok(event), r))
-    })
+    let checked = Instant::now();
+    stream::unfold(
+        (reader, allowed, checked),
+        |(mut r, allowed, mut checked)| async move {
+            let event = tokio::time::timeout(RECHECK, r.next()).await;
+            if checked.elapsed() >= RECHECK {
+                if !allowed().await {
+                    return None;
+                }
+                checked = Instant::now();
+            }
+            // A timeout only means nothing happened; send a comment so the check runs again soon.
+            let event = event.unwrap_or_else(|_| sse::Event::default().comment("still here"));
+            Some((Ok(event), (r, allowed, checked)))
+        },
+    )
 }

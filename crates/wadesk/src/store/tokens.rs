@@ -90,21 +90,32 @@ impl Store {
 }
 
 /// A token as admins see it.
-#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize, sqlx::FromRow)]
+#[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct TokenInfo {
     pub id: i64,
     pub name: String,
     pub role: String,
-    pub created_at: i64,
-    pub revoked_at: Option<i64>,
+    pub created_at: Timestamp,
+    pub revoked_at: Option<Timestamp>,
 }
 
 impl Store {
     pub async fn tokens(&self) -> Result<Vec<TokenInfo>> {
-        Ok(with_pool!(&self.read, |p| sqlx::query_as(
-            "SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id DESC"
-        )
-        .fetch_all(p)
-        .await)?)
+        let rows: Vec<(i64, String, String, i64, Option<i64>)> =
+            with_pool!(&self.read, |p| sqlx::query_as(
+                "SELECT id, name, role, created_at, revoked_at FROM api_tokens ORDER BY id DESC"
+            )
+            .fetch_all(p)
+            .await)?;
+        Ok(rows
+            .into_iter()
+            .map(|(id, name, role, created_at, revoked_at)| TokenInfo {
+                id,
+                name,
+                role,
+                created_at: Timestamp(created_at),
+                revoked_at: revoked_at.map(Timestamp),
+            })
+            .collect())
     }
 }

@@ -169,3 +169,22 @@ backend_tests! {
         assert_eq!(c["status"], "open");
     }
 }
+
+backend_tests! {
+    async fn a_stream_ends_when_its_token_is_revoked(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        let (_, v) = app.post_as("/api/v1/tokens", &json!({"name": "listener"}), &app.admin, None).await;
+        let token = v["token"].as_str().unwrap().to_owned();
+        let r = app.http.get(app.url("/api/v1/events")).bearer_auth(&token).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        let mut body = r.bytes_stream();
+        let (_, list) = app.get_as("/api/v1/tokens", &app.admin).await;
+        let id = list["tokens"].as_array().unwrap().iter().find(|t| t["name"] == "listener").unwrap()["id"].as_i64().unwrap();
+        app.http.delete(app.url(&format!("/api/v1/tokens/{id}"))).bearer_auth(&app.admin).send().await.unwrap();
+        let ended = tokio::time::timeout(Duration::from_secs(30), async {
+            while let Some(Ok(_)) = body.next().await {}
+        })
+        .await;
+        assert!(ended.is_ok(), "the stream of a revoked token is closed");
+    }
+}

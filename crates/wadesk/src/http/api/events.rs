@@ -33,7 +33,7 @@ struct EventsQuery {
 
 async fn subscribe_events(
     State(state): State<AppState>,
-    _: Principal,
+    principal: Principal,
     headers: HeaderMap,
     ApiQuery(q): ApiQuery<EventsQuery>,
 ) -> ApiResult<impl IntoResponse> {
@@ -49,6 +49,11 @@ async fn subscribe_events(
         Some(id) => id,
         None => state.store.last_event_id().await?,
     };
-    let stream = realtime::stream(state.store.clone(), commits, after);
+    let (store, clock) = (state.store.clone(), state.clock.clone());
+    let allowed = move || {
+        let (principal, store, clock) = (principal.clone(), store.clone(), clock.clone());
+        async move { principal.still_valid(&store, clock.now()).await }
+    };
+    let stream = realtime::stream(state.store.clone(), commits, after, allowed);
     Ok(Sse::new(stream).keep_alive(KeepAlive::new().interval(Duration::from_secs(15))))
 }
