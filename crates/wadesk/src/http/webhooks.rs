@@ -41,8 +41,8 @@ pub async fn verify_subscription(
     }
 }
 
-/// Checks, journals and acknowledges one webhook body. Returns the journal id.
-pub async fn accept_webhook(state: &AppState, headers: &HeaderMap, body: Body) -> ApiResult<i64> {
+/// Checks and journals one webhook body; returns once it is durably stored.
+pub async fn accept_webhook(state: &AppState, headers: &HeaderMap, body: Body) -> ApiResult<()> {
     let too_large = || {
         ApiError::new(
             StatusCode::PAYLOAD_TOO_LARGE,

@@ -16,7 +16,7 @@ pub enum JournalError {
     Unavailable(String),
 }
 
-type Reply = oneshot::Sender<Result<i64, JournalError>>;
+type Reply = oneshot::Sender<Result<(), JournalError>>;
 
 /// A handle to the journal writer.
 #[derive(Debug, Clone)]
@@ -32,8 +32,8 @@ impl JournalWriter {
         Self { tx }
     }
 
-    /// Appends a body; returns its journal id once it is durably committed.
-    pub async fn append(&self, entry: NewJournalEntry) -> Result<i64, JournalError> {
+    /// Appends a body; returns once it is durably committed.
+    pub async fn append(&self, entry: NewJournalEntry) -> Result<(), JournalError> {
         let (reply, answer) = oneshot::channel();
         self.tx
             .send((entry, reply))
@@ -65,10 +65,10 @@ async fn run(
             }
         }
         match store.append_journal(&entries).await {
-            Ok(ids) => {
+            Ok(()) => {
                 committed.notify_one();
-                for (reply, id) in replies.drain(..).zip(ids) {
-                    let _ = reply.send(Ok(id));
+                for reply in replies.drain(..) {
+                    let _ = reply.send(Ok(()));
                 }
             }
             Err(e) => {

@@ -62,27 +62,41 @@ const JOURNAL_COLUMNS: &str =
     "id, received_at, source, signature, body, state, attempts, last_error, processed_at";
 
 impl Store {
-    /// Appends bodies in one transaction (group commit); returns their ids in order.
-    pub async fn append_journal(&self, entries: &[NewJournalEntry]) -> Result<Vec<i64>> {
+    /// Appends bodies in one transaction (group commit), a few hundred rows per statement.
+    pub async fn append_journal(&self, entries: &[NewJournalEntry]) -> Result<()> {
         let mut tx = self.begin().await?;
-        let mut ids = Vec::with_capacity(entries.len());
-        for e in entries {
-            let (id,): (i64,) = with_tx!(tx, |c| {
-                sqlx::query_as(
-                "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) \
-                 VALUES ($1, $2, $3, $4, $1) RETURNING id"
-            )
-            .bind(e.received_at.0)
-            .bind(e.source)
-            .bind(e.signature)
-            .bind(&e.body)
-            .fetch_one(c)
-            .await
+        for chunk in entries.chunks(200) {
+            let values: Vec<String> = (0..chunk.len())
+                .map(|i| {
+                    let b = i * 4;
+                    format!(
+                        "(${}, ${}, ${}, ${}, ${})",
+                        b + 1,
+                        b + 2,
+                        b + 3,
+                        b + 4,
+                        b + 1
+                    )
+                })
+                .collect();
+            let sql = format!(
+                "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) VALUES {}",
+                values.join(", ")
+            );
+            with_tx!(tx, |c| {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for e in chunk {
+                    q = q
+                        .bind(e.received_at.0)
+                        .bind(e.source)
+                        .bind(e.signature)
+                        .bind(&e.body);
+                }
+                q.execute(c).await.map(|_| ())
             })?;
-            ids.push(id);
         }
         tx.commit().await?;
-        Ok(ids)
+        Ok(())
     }
 
     /// Counts of (pending, failed) entries.
