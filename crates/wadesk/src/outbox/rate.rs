@@ -1,50 +1,42 @@
-//! Pacing sends of one business number: a token bucket with a small burst, so no one-second
-//! window carries more than the configured rate.
+//! Pacing sends of one business number: sends are scheduled one interval apart (a generic
+//! cell-rate schedule). A sender that wakes a little late is not penalised — the schedule, not
+//! the wake-up, sets the next slot — but one that was idle does not bank a burst, so no
+//! one-second window carries more than the configured rate.
 
 use std::time::Duration;
 
-/// A token bucket driven by the caller's clock (milliseconds as f64 for sub-ms precision).
+/// The send schedule, driven by the caller's clock (milliseconds as f64 for sub-ms precision).
 #[derive(Debug, Clone)]
 pub struct Pacer {
-    /// Milliseconds between tokens; `None` = unlimited.
+    /// Milliseconds between sends; `None` = unlimited.
     interval_ms: Option<f64>,
-    capacity: f64,
-    tokens: f64,
-    last_ms: f64,
+    /// When the next send may go.
+    next_ms: f64,
 }
 
 impl Pacer {
-    /// `per_second` = 0 disables pacing. A burst of `capacity` plus the steady rate must fit
-    /// in any one-second window, so the interval leaves room for the burst; it is stretched by
-    /// 0.2 % more so timer jitter cannot push a window over the limit. A burst of two at high
-    /// rates lets a sender that overslept catch up.
+    /// `per_second` = 0 disables pacing. The interval is stretched by 0.3 % so timer jitter
+    /// cannot push a window over the limit.
     pub fn new(per_second: u32, now_ms: f64) -> Self {
-        let capacity = if per_second >= 200 { 2.0 } else { 1.0 };
-        let interval_ms =
-            (per_second > 0).then(|| 1000.0 / (f64::from(per_second) - (capacity - 1.0)) * 1.002);
-        Self {
-            interval_ms,
-            capacity,
-            tokens: capacity,
-            last_ms: now_ms,
-        }
+        let interval_ms = (per_second > 0).then(|| 1000.0 / f64::from(per_second) * 1.003);
+        Self { interval_ms, next_ms: now_ms }
     }
 
-    /// Takes a token at `now_ms`, or says how long to wait for one.
+    /// Takes the next slot at `now_ms`, or says how long to wait for it.
     pub fn try_take(&mut self, now_ms: f64) -> Result<(), Duration> {
         let Some(interval) = self.interval_ms else {
             return Ok(());
         };
-        let elapsed = (now_ms - self.last_ms).max(0.0);
-        self.tokens = (self.tokens + elapsed / interval).min(self.capacity);
-        self.last_ms = now_ms;
-        if self.tokens >= 1.0 {
-            self.tokens -= 1.0;
-            Ok(())
-        } else {
-            let wait_ms = (1.0 - self.tokens) * interval;
-            Err(Duration::from_micros((wait_ms * 1000.0).ceil() as u64))
+        if now_ms < self.next_ms {
+            return Err(Duration::from_micros(((self.next_ms - now_ms) * 1000.0).ceil() as u64));
         }
+        // More than one slot late means the sender was idle: start a fresh schedule rather
+        // than catching up in a burst.
+        if now_ms - self.next_ms > interval {
+            self.next_ms = now_ms;
+        }
+        self.next_ms += interval;
+        Ok(())
     }
 }
 
@@ -52,16 +44,23 @@ impl Pacer {
 mod tests {
     use super::*;
 
-    /// Simulates a sender that takes tokens as fast as allowed for `secs` seconds and returns
-    /// the send times.
-    fn run(rate: u32, secs: f64) -> Vec<f64> {
+    /// Simulates a sender that takes slots as fast as allowed for `secs` seconds, whose
+    /// timer wakes up to `late_ms` after the asked time (like a millisecond-tick timer), and
+    /// returns the send times.
+    fn run(rate: u32, secs: f64, late_ms: f64) -> Vec<f64> {
         let mut p = Pacer::new(rate, 0.0);
         let mut now = 0.0;
         let mut times = Vec::new();
+        let mut k = 0u32;
         while now < secs * 1000.0 {
             match p.try_take(now) {
                 Ok(()) => times.push(now),
-                Err(wait) => now += wait.as_secs_f64() * 1000.0,
+                Err(wait) => {
+                    // Deterministic lateness between 0 and late_ms.
+                    k = k.wrapping_mul(1_103_515_245).wrapping_add(12_345);
+                    let jitter = f64::from(k % 1000) / 1000.0 * late_ms;
+                    now += wait.as_secs_f64() * 1000.0 + jitter;
+                }
             }
         }
         times
@@ -80,14 +79,24 @@ mod tests {
     }
 
     #[test]
-    fn no_window_exceeds_the_rate_and_the_rate_is_reached() {
+    fn no_window_exceeds_the_rate_and_late_wake_ups_do_not_slow_it() {
         for rate in [1, 80, 1000] {
-            let times = run(rate, 5.0);
-            let max = max_in_window(&times, 1000.0);
-            assert!(max <= rate as usize, "rate {rate}: {max} in one second");
-            let avg = times.len() as f64 / 5.0;
-            assert!(avg >= f64::from(rate) * 0.99, "rate {rate}: only {avg}/s");
+            for late_ms in [0.0, 1.0] {
+                let times = run(rate, 10.0, late_ms);
+                let max = max_in_window(&times, 1000.0);
+                assert!(max <= rate as usize, "rate {rate}, late {late_ms}: {max} in one second");
+                let avg = times.len() as f64 / 10.0;
+                assert!(avg >= f64::from(rate) * 0.99, "rate {rate}, late {late_ms}: only {avg}/s");
+            }
         }
+    }
+
+    #[test]
+    fn an_idle_sender_does_not_bank_a_burst() {
+        let mut p = Pacer::new(10, 0.0);
+        assert!(p.try_take(0.0).is_ok());
+        assert!(p.try_take(5_000.0).is_ok(), "after five idle seconds");
+        assert!(p.try_take(5_000.0).is_err(), "but only one at once");
     }
 
     #[test]
