@@ -1,6 +1,9 @@
 //! The processor: claims due journal entries and applies them in batches.
 
-use std::{sync::Arc, time::Duration};
+use std::{
+    sync::{Arc, atomic::Ordering},
+    time::Duration,
+};
 
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
@@ -51,13 +54,7 @@ impl Processor {
             }
             let applied = match self.step().await {
                 Ok(n) => n,
-                Err(e) if e.is_conflict() => {
-                    self.contended_until.store(
-                        self.clock.now().0 + CONTENDED_MS,
-                        std::sync::atomic::Ordering::Relaxed,
-                    );
-                    1
-                }
+                Err(e) if e.is_conflict() => self.contended(self.clock.now(), 1),
                 Err(e) => {
                     tracing::error!(error = %e, "webhook processing failed; retrying");
                     0
@@ -74,19 +71,57 @@ impl Processor {
     }
 
     /// Claims and applies one batch in one transaction; returns how many bodies it handled.
+    /// The batch is first applied whole; only if a body fails is it redone with a savepoint
+    /// per body, so that body is kept with its error and the others still apply.
     pub async fn step(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
-        let contended = now.0
-            < self
-                .contended_until
-                .load(std::sync::atomic::Ordering::Relaxed);
+        let contended = now.0 < self.contended_until.load(Ordering::Relaxed);
+        let size = if contended { 1 } else { BATCH };
         let mut tx = self.store.begin().await?;
-        let batch = tx
-            .claim_journal(now, if contended { 1 } else { BATCH })
-            .await?;
+        let batch = tx.claim_journal(now, size).await?;
         if batch.is_empty() {
             return Ok(0);
         }
+        let mut events = Vec::new();
+        let mut failed = false;
+        for entry in &batch {
+            match apply_body(&mut tx, &entry.body, Timestamp(entry.received_at), now).await {
+                Ok(mut e) => events.append(&mut e),
+                Err(ApplyError::Store(e)) if e.is_conflict() => {
+                    return Ok(self.contended(now, batch.len()));
+                }
+                Err(_) => {
+                    failed = true;
+                    break;
+                }
+            }
+        }
+        if !failed {
+            let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
+            tx.journal_done_all(&ids, now).await?;
+            realtime::record(&mut tx, &events, now).await?;
+            tx.commit().await?;
+            self.bus.committed();
+            return Ok(batch.len());
+        }
+        drop(tx);
+        self.step_carefully(now, size).await
+    }
+
+    /// Another instance's transaction holds what this one needs: the batch goes back untouched
+    /// (nothing counts as a failure) and bodies are applied one by one for a while.
+    fn contended(&self, now: Timestamp, n: usize) -> usize {
+        tracing::debug!("ingest conflict with another instance; retrying");
+        self.contended_until
+            .store(now.0 + CONTENDED_MS, Ordering::Relaxed);
+        n
+    }
+
+    /// Applies a batch with a savepoint per body: a body that fails is kept with its error and
+    /// retried later, without holding up the others.
+    async fn step_carefully(&self, now: Timestamp, size: i64) -> Result<usize, StoreError> {
+        let mut tx = self.store.begin().await?;
+        let batch = tx.claim_journal(now, size).await?;
         let mut events = Vec::new();
         for entry in &batch {
             tx.savepoint().await?;
@@ -97,12 +132,7 @@ impl Processor {
                     events.append(&mut e);
                 }
                 Err(ApplyError::Store(e)) if e.is_conflict() => {
-                    // Another instance's transaction holds what this one needs: give the whole
-                    // batch back untouched (nothing counts as a failure) and go one by one.
-                    tracing::debug!(error = %e, "ingest conflict with another instance; retrying");
-                    self.contended_until
-                        .store(now.0 + CONTENDED_MS, std::sync::atomic::Ordering::Relaxed);
-                    return Ok(batch.len());
+                    return Ok(self.contended(now, batch.len()));
                 }
                 Err(err) => {
                     tx.rollback_to_savepoint().await?;

@@ -172,6 +172,25 @@ impl Tx {
         .await)?)
     }
 
+    /// Marks many entries applied in one statement.
+    pub async fn journal_done_all(&mut self, ids: &[i64], now: Timestamp) -> Result<()> {
+        for chunk in ids.chunks(500) {
+            let sql = format!(
+                "UPDATE webhook_events SET state = 'done', processed_at = $1, attempts = attempts + 1, \
+                 last_error = NULL WHERE id IN ({})",
+                super::placeholders(2, chunk.len())
+            );
+            with_tx!(self, |c| {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(now.0);
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(c).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
     pub async fn journal_done(&mut self, id: i64, now: Timestamp) -> Result<()> {
         with_tx!(self, |c| sqlx::query(
             "UPDATE webhook_events SET state = 'done', processed_at = $2, attempts = attempts + 1, \
