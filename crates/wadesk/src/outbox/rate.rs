@@ -5,8 +5,9 @@
 
 use std::time::Duration;
 
-/// Lateness the schedule makes up (a timer tick and some).
-const CATCH_UP_MS: f64 = 2.0;
+/// Lateness the schedule makes up. Sends delayed by at most this much cannot crowd a window
+/// beyond the 10 ms-a-second margin of the interval (2 ms are left for network jitter).
+const CATCH_UP_MS: f64 = 8.0;
 
 /// The send schedule, driven by the caller's clock (milliseconds as f64 for sub-ms precision).
 #[derive(Debug, Clone)]
@@ -39,8 +40,8 @@ impl Pacer {
                 ((self.next_ms - now_ms) * 1000.0).ceil() as u64,
             ));
         }
-        // Lateness up to a timer tick is made up; more means the sender was busy or idle, and
-        // a fresh schedule starts instead of a catch-up burst.
+        // Short lateness (timer ticks, a claim query) is made up; more means the sender was
+        // idle or stalled, and a fresh schedule starts instead of a catch-up burst.
         if now_ms - self.next_ms > interval.min(CATCH_UP_MS) {
             self.next_ms = now_ms;
         }
