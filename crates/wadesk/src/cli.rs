@@ -30,6 +30,9 @@ pub enum Command {
     Demo(crate::demo::DemoArgs),
     /// Run only the Cloud API simulator (for tests and benchmarks across processes).
     Simulator(SimulatorArgs),
+    /// Measure throughput, latency, memory and start-up against the simulator (build with
+    /// --release first); prints a table and writes target/bench/latest.json.
+    Bench(crate::bench::BenchArgs),
     /// Manage API tokens.
     #[command(subcommand)]
     Token(TokenCommand),
@@ -125,6 +128,7 @@ pub async fn run() -> i32 {
             Err(e) => fail(&e),
         },
         Command::Simulator(args) => run_simulator(args).await,
+        Command::Bench(args) => crate::bench::run(args).await,
         Command::User(UserCommand::Add(args)) => add_user(args).await,
         Command::Token(TokenCommand::Create(args)) => {
             let role = if args.admin { Role::Admin } else { Role::Agent };

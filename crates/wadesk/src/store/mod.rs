@@ -6,6 +6,7 @@
 //! instead of failing with SQLITE_BUSY) and reads through a separate pool. On PostgreSQL both
 //! are the same pool.
 
+mod bulk;
 mod cluster;
 pub mod compat;
 mod conversations;
@@ -27,6 +28,9 @@ use sqlx::{
     sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous},
 };
 
+pub use bulk::{
+    BulkSpec, BulkSummary, create_postgres_database, drop_postgres_database, postgres_database_url,
+};
 pub use cluster::{EVENTS_CHANNEL, Leadership};
 pub use conversations::{ContactKey, ConversationChange, ConversationFilter};
 pub use events::StoredEvent;

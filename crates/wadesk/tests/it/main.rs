@@ -9,6 +9,7 @@ mod process;
 
 mod accounts;
 mod api;
+mod bench;
 mod cli;
 mod cluster;
 mod compat_django;
