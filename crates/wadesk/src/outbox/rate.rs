@@ -42,7 +42,7 @@ impl Pacer {
         }
         // Short lateness (timer ticks, a claim query) is made up; more means the sender was
         // idle or stalled, and a fresh schedule starts instead of a catch-up burst.
-        if now_ms - self.next_ms > interval.min(CATCH_UP_MS) {
+        if now_ms - self.next_ms > CATCH_UP_MS {
             self.next_ms = now_ms;
         }
         self.next_ms += interval;
