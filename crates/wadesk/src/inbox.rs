@@ -1,10 +1,11 @@
-//! Agent actions on conversations: marking read (with a read receipt to the customer).
+//! Agent actions on conversations: marking read (with a read receipt to the customer) and
+//! changing status, assignee or labels.
 
 use crate::{
-    domain::Conversation,
+    domain::{Conversation, Timestamp},
     realtime::{self, Event},
     state::AppState,
-    store::StoreError,
+    store::{StoreError, Tx},
 };
 
 /// Marks a conversation's inbound messages read and clears its unread count, then sends a
@@ -20,6 +21,21 @@ pub async fn mark_read(
     if !tx.clear_unread(conversation_id).await? {
         return Ok(None);
     }
+    finish(state, tx, conversation_id, now).await?;
+    let conversation = state.store.conversation(conversation_id, now).await?;
+    if let (Some(newest), Some(c)) = (newest.as_deref(), conversation.as_ref()) {
+        send_read_receipt(state, &c.phone_number_id, newest);
+    }
+    Ok(conversation)
+}
+
+/// Commits an agent's change to a conversation and tells the browsers.
+async fn finish(
+    state: &AppState,
+    mut tx: Tx,
+    conversation_id: i64,
+    now: Timestamp,
+) -> Result<(), StoreError> {
     realtime::record(
         &mut tx,
         &[Event::ConversationUpdated {
@@ -30,11 +46,7 @@ pub async fn mark_read(
     .await?;
     tx.commit().await?;
     state.bus.committed();
-    let conversation = state.store.conversation(conversation_id, now).await?;
-    if let (Some(newest), Some(c)) = (newest.as_deref(), conversation.as_ref()) {
-        send_read_receipt(state, &c.phone_number_id, newest);
-    }
-    Ok(conversation)
+    Ok(())
 }
 
 fn send_read_receipt(state: &AppState, phone_number_id: &str, wamid: &str) {
@@ -61,15 +73,6 @@ pub async fn update(
     if !tx.update_conversation(conversation_id, change, now).await? {
         return Ok(None);
     }
-    realtime::record(
-        &mut tx,
-        &[Event::ConversationUpdated {
-            id: conversation_id,
-        }],
-        now,
-    )
-    .await?;
-    tx.commit().await?;
-    state.bus.committed();
+    finish(state, tx, conversation_id, now).await?;
     state.store.conversation(conversation_id, now).await
 }
