@@ -43,6 +43,22 @@ fn update_of(s: &store::StoredStatus) -> Option<StatusUpdate> {
     })
 }
 
+/// Folds one status update into a message's delivery state and saves it. Returns the message
+/// as it is now (`None` if there is no such message).
+pub async fn record(
+    tx: &mut Tx,
+    message_id: &str,
+    update: StatusUpdate,
+) -> store::Result<Option<Message>> {
+    let Some(mut message) = tx.message(message_id).await? else {
+        return Ok(None);
+    };
+    if message.delivery.apply(&update) {
+        tx.set_delivery(&message.id, &message.delivery).await?;
+    }
+    Ok(Some(message))
+}
+
 /// Applies every recorded, unapplied status of the message's wamid. Returns whether the
 /// message changed.
 pub async fn settle(tx: &mut Tx, message: &Message, now: Timestamp) -> store::Result<bool> {

@@ -23,9 +23,9 @@ use crate::{
     clock::Clock,
     config::{OutboxConfig, Secret},
     delivery,
-    domain::{DeliveryStatus, MessageError, MessageKind, StatusUpdate},
+    domain::{DeliveryStatus, MessageError, MessageKind, StatusUpdate, Timestamp},
     realtime::{self, Bus, Event},
-    store::{ClaimedSend, Pause, Store, StoreError},
+    store::{ClaimedSend, Pause, Store, StoreError, Tx},
 };
 
 pub struct Dispatcher {
@@ -319,51 +319,41 @@ impl Dispatcher {
         };
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        if tx.attach_wamid(&send.message.id, wamid).await?
-            && let Some(mut message) = tx.message(&send.message.id).await?
-        {
+        if tx.attach_wamid(&send.message.id, wamid).await? {
             let accepted = StatusUpdate {
                 status: DeliveryStatus::Accepted,
                 at: now,
                 error: None,
             };
-            if message.delivery.apply(&accepted) {
-                tx.set_delivery(&message.id, &message.delivery).await?;
+            if let Some(message) = delivery::record(&mut tx, &send.message.id, accepted).await? {
+                delivery::settle(&mut tx, &message, now).await?;
             }
-            delivery::settle(&mut tx, &message, now).await?;
         }
-        tx.finish_send(&send.message.id).await?;
-        realtime::record(
-            &mut tx,
-            &Event::message_updated(&send.message.id, send.message.conversation_id),
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        self.bus.committed();
-        Ok(())
+        self.finish(tx, send, now).await
     }
 
     async fn fail(&self, send: &ClaimedSend, error: MessageError) -> Result<(), StoreError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        if let Some(mut message) = tx.message(&send.message.id).await? {
-            let failed = StatusUpdate {
-                status: DeliveryStatus::Failed,
-                at: now,
-                error: Some(error),
-            };
-            if message.delivery.apply(&failed) {
-                tx.set_delivery(&message.id, &message.delivery).await?;
-            }
-        }
+        let failed = StatusUpdate {
+            status: DeliveryStatus::Failed,
+            at: now,
+            error: Some(error),
+        };
+        delivery::record(&mut tx, &send.message.id, failed).await?;
+        self.finish(tx, send, now).await
+    }
+
+    /// Ends a send's time in the outbox and tells the browsers its message changed.
+    async fn finish(
+        &self,
+        mut tx: Tx,
+        send: &ClaimedSend,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
         tx.finish_send(&send.message.id).await?;
-        realtime::record(
-            &mut tx,
-            &Event::message_updated(&send.message.id, send.message.conversation_id),
-            now,
-        )
-        .await?;
+        let events = Event::message_updated(&send.message.id, send.message.conversation_id);
+        realtime::record(&mut tx, &events, now).await?;
         tx.commit().await?;
         self.bus.committed();
         Ok(())

@@ -239,9 +239,6 @@ impl Outbox {
     pub async fn cancel(&self, message_id: &str, by: &str) -> Result<bool, store::StoreError> {
         let now = self.clock.now();
         let mut tx = self.store.begin().await?;
-        let Some(mut message) = tx.message(message_id).await? else {
-            return Ok(false);
-        };
         if !tx.withdraw_send(message_id, now).await? {
             return Ok(false);
         }
@@ -254,8 +251,9 @@ impl Outbox {
                 detail: Some(format!("cancelled by {by} before it was sent")),
             }),
         };
-        message.delivery.apply(&cancelled);
-        tx.set_delivery(message_id, &message.delivery).await?;
+        let Some(message) = crate::delivery::record(&mut tx, message_id, cancelled).await? else {
+            return Ok(false);
+        };
         let conversation_id = message.conversation_id;
         let events = Event::message_updated(message_id, conversation_id);
         realtime::record(&mut tx, &events, now).await?;
