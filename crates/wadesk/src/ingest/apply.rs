@@ -1,34 +1,48 @@
-//! Applying one journaled webhook body inside a transaction: contacts, conversations,
-//! messages, counters and statuses. Duplicates (same wamid, same (wamid, status)) are no-ops.
+//! Applying journaled webhook bodies inside a transaction: contacts, conversations, messages,
+//! counters and statuses. A body is parsed first, with no I/O, so a malformed one is known
+//! before anything is written; the messages of many bodies are then stored with a few
+//! multi-row statements. Duplicates (same wamid, same (wamid, status)) are no-ops.
 
 use whatsapp::{
     MessagesValue, Notification, Status,
     webhook::{Contact, InboundMessage},
 };
 
-use super::inbound::record_of;
+use super::inbound::{InboundRecord, record_of};
 use crate::{
     delivery,
     domain::{DeliveryStatus, Direction, Timestamp},
     realtime::Event,
-    store::{self, ContactKey, NewMessage, NewStatusEvent, Tx},
+    store::{self, ContactKey, ContactSeen, MessageNote, NewMessage, NewStatusEvent, Tx},
 };
 
 #[derive(Debug, thiserror::Error)]
 pub enum ApplyError {
     #[error("body is not a webhook notification: {0}")]
     Malformed(String),
-    #[error(transparent)]
-    Store(#[from] store::StoreError),
 }
 
-/// Applies a webhook body; returns the events to publish once the transaction commits.
-pub async fn apply_body(
-    tx: &mut Tx,
-    body: &[u8],
+/// What one webhook body asks for, in the order it names things.
+#[derive(Debug, Default)]
+pub struct ParsedBody {
+    messages: Vec<Incoming>,
+    statuses: Vec<NewStatusEvent>,
+}
+
+/// A customer's message as parsed from a body.
+#[derive(Debug)]
+struct Incoming {
+    phone_number_id: String,
+    key: ContactKey,
+    phone: Option<String>,
+    name: Option<String>,
+    wamid: String,
+    record: InboundRecord,
     received_at: Timestamp,
-    now: Timestamp,
-) -> Result<Vec<Event>, ApplyError> {
+}
+
+/// Reads a webhook body; an error means the body can never be applied as it is.
+pub fn parse_body(body: &[u8], received_at: Timestamp) -> Result<ParsedBody, ApplyError> {
     let notification: Notification = serde_json::from_slice(body)
         .map_err(|e| ApplyError::Malformed(format!("invalid JSON: {e}")))?;
     if notification.object != "whatsapp_business_account" {
@@ -37,7 +51,7 @@ pub async fn apply_body(
             notification.object
         )));
     }
-    let mut events = Vec::new();
+    let mut parsed = ParsedBody::default();
     for entry in &notification.entry {
         for change in &entry.changes {
             let Some(value) = change.messages() else {
@@ -45,29 +59,146 @@ pub async fn apply_body(
                 continue;
             };
             let value = value.map_err(|e| ApplyError::Malformed(format!("messages value: {e}")))?;
-            apply_value(tx, &value, received_at, now, &mut events).await?;
+            parse_value(&value, received_at, &mut parsed)?;
         }
     }
-    Ok(events)
+    Ok(parsed)
 }
 
-async fn apply_value(
-    tx: &mut Tx,
+fn parse_value(
     value: &MessagesValue,
     received_at: Timestamp,
-    now: Timestamp,
-    events: &mut Vec<Event>,
+    parsed: &mut ParsedBody,
 ) -> Result<(), ApplyError> {
     let pnid = value.metadata.phone_number_id.as_str();
-    for message in &value.messages {
-        apply_message(tx, pnid, message, &value.contacts, received_at, events).await?;
+    for m in &value.messages {
+        let (key, name) = sender(m, &value.contacts)
+            .ok_or_else(|| ApplyError::Malformed(format!("message {} has no sender", m.id)))?;
+        let phone = match &key {
+            ContactKey::WaId(w) if w.bytes().all(|b| b.is_ascii_digit()) => Some(format!("+{w}")),
+            _ => None,
+        };
+        parsed.messages.push(Incoming {
+            phone_number_id: pnid.to_owned(),
+            key,
+            phone,
+            name: name.map(str::to_owned),
+            wamid: m.id.clone(),
+            record: record_of(m, received_at),
+            received_at,
+        });
     }
-    for status in &value.statuses {
-        apply_status(tx, status, received_at, now, events).await?;
+    for s in &value.statuses {
+        parsed.statuses.push(status_event(s, received_at));
     }
     for error in &value.errors {
         tracing::warn!(code = error.code, title = ?error.title, details = ?error.details(),
             phone_number_id = pnid, "error reported by the Cloud API");
+    }
+    Ok(())
+}
+
+/// Applies parsed bodies, in order, with the outcome of applying them one by one; returns the
+/// events to publish once the transaction commits.
+pub async fn apply_bodies(
+    tx: &mut Tx,
+    bodies: &[&ParsedBody],
+    now: Timestamp,
+) -> Result<Vec<Event>, store::StoreError> {
+    let mut events = Vec::new();
+    let incoming: Vec<&Incoming> = bodies.iter().flat_map(|b| &b.messages).collect();
+    if !incoming.is_empty() {
+        store_messages(tx, &incoming, &mut events).await?;
+    }
+    for status in bodies.iter().flat_map(|b| &b.statuses) {
+        apply_status(tx, status, now, &mut events).await?;
+    }
+    Ok(events)
+}
+
+/// Stores customers' messages: their contacts, conversations, the messages themselves (a
+/// wamid already stored is a duplicate and changes nothing) and conversation counters.
+async fn store_messages(
+    tx: &mut Tx,
+    incoming: &[&Incoming],
+    events: &mut Vec<Event>,
+) -> Result<(), store::StoreError> {
+    let seen: Vec<ContactSeen<'_>> = incoming
+        .iter()
+        .map(|m| ContactSeen {
+            key: &m.key,
+            phone: m.phone.as_deref(),
+            name: m.name.as_deref(),
+            at: m.received_at,
+        })
+        .collect();
+    let contacts = tx.upsert_contacts(&seen).await?;
+    let contact_of = |key: &ContactKey| {
+        contacts
+            .iter()
+            .find(|(k, _)| k == key)
+            .map(|&(_, id)| id)
+            .ok_or_else(|| store::StoreError::Corrupt(format!("no contact for {key:?}")))
+    };
+    let mut wanted = Vec::with_capacity(incoming.len());
+    for m in incoming {
+        wanted.push((
+            contact_of(&m.key)?,
+            m.phone_number_id.as_str(),
+            m.record.created_at,
+        ));
+    }
+    let conversations = tx.ensure_conversations(&wanted).await?;
+    let mut rows = Vec::with_capacity(incoming.len());
+    for (m, (contact_id, pnid, _)) in incoming.iter().zip(&wanted) {
+        let conversation_id = conversations
+            .iter()
+            .find(|c| c.contact_id == *contact_id && c.phone_number_id == *pnid)
+            .map(|c| c.id)
+            .ok_or_else(|| {
+                store::StoreError::Corrupt(format!("no conversation for {}", m.wamid))
+            })?;
+        rows.push(NewMessage {
+            id: uuid::Uuid::now_v7().to_string(),
+            wamid: Some(m.wamid.clone()),
+            conversation_id,
+            direction: Direction::Inbound,
+            kind: m.record.kind,
+            text: m.record.text.clone(),
+            content: m.record.content.clone(),
+            reply_to: m.record.reply_to.clone(),
+            status: DeliveryStatus::Received,
+            error: None,
+            author: None,
+            created_at: m.record.created_at,
+        });
+    }
+    let inserted = tx.insert_messages(&rows).await?;
+    // In arrival order, whatever order the database answered in.
+    let stored: Vec<(&Incoming, &NewMessage, i64)> = incoming
+        .iter()
+        .zip(&rows)
+        .zip(&wanted)
+        .filter(|((_, row), _)| inserted.contains(&row.id))
+        .map(|((m, row), (contact_id, _, _))| (*m, row, *contact_id))
+        .collect();
+    let notes: Vec<MessageNote<'_>> = stored
+        .iter()
+        .map(|(m, row, _)| MessageNote {
+            conversation_id: row.conversation_id,
+            message_id: &row.id,
+            at: row.created_at,
+            inbound: true,
+            unread: m.record.unread,
+        })
+        .collect();
+    tx.note_messages(&notes).await?;
+    for (m, row, contact_id) in &stored {
+        if let Some(new_wa_id) = &m.record.new_wa_id {
+            tx.change_wa_id(*contact_id, new_wa_id, m.received_at)
+                .await?;
+        }
+        events.extend(Event::message_created(&row.id, row.conversation_id));
     }
     Ok(())
 }
@@ -102,64 +233,8 @@ fn sender<'a>(
     Some((ContactKey::Bsuid(user_id.to_owned()), name))
 }
 
-async fn apply_message(
-    tx: &mut Tx,
-    pnid: &str,
-    m: &InboundMessage,
-    contacts: &[Contact],
-    received_at: Timestamp,
-    events: &mut Vec<Event>,
-) -> Result<(), ApplyError> {
-    let (key, name) = sender(m, contacts)
-        .ok_or_else(|| ApplyError::Malformed(format!("message {} has no sender", m.id)))?;
-    let phone = match &key {
-        ContactKey::WaId(w) if w.bytes().all(|b| b.is_ascii_digit()) => Some(format!("+{w}")),
-        _ => None,
-    };
-    let record = record_of(m, received_at);
-    let contact_id = tx
-        .upsert_contact(&key, phone.as_deref(), name, received_at)
-        .await?;
-    let (conversation_id, _) = tx
-        .ensure_conversation(contact_id, pnid, record.created_at)
-        .await?;
-    let id = uuid::Uuid::now_v7().to_string();
-    let inserted = tx
-        .insert_message(&NewMessage {
-            id: id.clone(),
-            wamid: Some(m.id.clone()),
-            conversation_id,
-            direction: Direction::Inbound,
-            kind: record.kind,
-            text: record.text,
-            content: record.content,
-            reply_to: record.reply_to,
-            status: DeliveryStatus::Received,
-            error: None,
-            author: None,
-            created_at: record.created_at,
-        })
-        .await?;
-    if !inserted {
-        return Ok(());
-    }
-    tx.note_message(conversation_id, &id, record.created_at, true, record.unread)
-        .await?;
-    if let Some(new_wa_id) = &record.new_wa_id {
-        tx.change_wa_id(contact_id, new_wa_id, received_at).await?;
-    }
-    events.extend(Event::message_created(&id, conversation_id));
-    Ok(())
-}
-
-async fn apply_status(
-    tx: &mut Tx,
-    s: &Status,
-    received_at: Timestamp,
-    now: Timestamp,
-    events: &mut Vec<Event>,
-) -> Result<(), ApplyError> {
-    let event = NewStatusEvent {
+fn status_event(s: &Status, received_at: Timestamp) -> NewStatusEvent {
+    NewStatusEvent {
         wamid: s.id.clone(),
         status: s.status.as_str().to_owned(),
         occurred_at: s
@@ -170,24 +245,32 @@ async fn apply_status(
         errors: (!s.errors.is_empty())
             .then(|| serde_json::to_string(&s.errors).unwrap_or_default()),
         received_at,
-    };
-    if !tx.insert_status_event(&event).await? {
+    }
+}
+
+async fn apply_status(
+    tx: &mut Tx,
+    event: &NewStatusEvent,
+    now: Timestamp,
+    events: &mut Vec<Event>,
+) -> Result<(), store::StoreError> {
+    if !tx.insert_status_event(event).await? {
         return Ok(());
     }
-    let message = match tx.message_by_wamid(&s.id).await? {
+    let message = match tx.message_by_wamid(&event.wamid).await? {
         Some(m) => m,
         None => {
             // The status raced ahead of our record of the send response (or the response was
             // lost): our message id rides along in biz_opaque_callback_data.
-            let Some(id) = s.biz_opaque_callback_data.as_deref() else {
+            let Some(id) = event.callback_data.as_deref() else {
                 return Ok(());
             };
             match tx.message(id).await? {
                 Some(m) if m.direction == Direction::Outbound && m.wamid.is_none() => {
-                    tx.attach_wamid(&m.id, &s.id).await?;
+                    tx.attach_wamid(&m.id, &event.wamid).await?;
                     tx.finish_send(&m.id).await?;
                     let mut m = m;
-                    m.wamid = Some(s.id.clone());
+                    m.wamid = Some(event.wamid.clone());
                     m
                 }
                 _ => return Ok(()),

@@ -8,7 +8,7 @@ mod inbound;
 mod journal;
 mod processor;
 
-pub use apply::{ApplyError, apply_body};
+pub use apply::{ApplyError, ParsedBody, apply_bodies, parse_body};
 pub use inbound::{InboundRecord, record_of};
 pub use journal::{JournalError, JournalWriter};
 pub use processor::{Processor, retry_delay};

@@ -8,17 +8,17 @@ use std::{
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::apply::{ApplyError, apply_body};
+use super::apply::{ParsedBody, apply_bodies, parse_body};
 use crate::{
     clock::Clock,
     domain::Timestamp,
     realtime::{self, Bus},
-    store::{Store, StoreError},
+    store::{JournalEntry, Store, StoreError, Tx},
 };
 
-/// Bodies applied per transaction at most. SQLite has one writer, shared with the journal:
-/// short transactions keep webhook acknowledgements quick.
-const BATCH: i64 = 64;
+/// Bodies applied per transaction at most. SQLite has one writer, shared with the journal: a
+/// batch is a few multi-row statements, short enough to keep acknowledgements quick.
+const BATCH: i64 = 256;
 /// After a conflict with another instance's transaction, apply one body per transaction for
 /// this long (a single body cannot deadlock with another instance's batch).
 const CONTENDED_MS: i64 = 2_000;
@@ -71,8 +71,9 @@ impl Processor {
     }
 
     /// Claims and applies one batch in one transaction; returns how many bodies it handled.
-    /// The batch is first applied whole; only if a body fails is it redone with a savepoint
-    /// per body, so that body is kept with its error and the others still apply.
+    /// Bodies that cannot be parsed are kept with their error; the others are applied
+    /// together, and only if that fails is the batch redone with a savepoint per body, so the
+    /// body at fault is kept with its error and the others still apply.
     pub async fn step(&self) -> Result<usize, StoreError> {
         let now = self.clock.now();
         let contended = now.0 < self.contended_until.load(Ordering::Relaxed);
@@ -82,30 +83,33 @@ impl Processor {
         if batch.is_empty() {
             return Ok(0);
         }
-        let mut events = Vec::new();
-        let mut failed = false;
+        let mut parsed = Vec::with_capacity(batch.len());
+        let mut malformed = Vec::new();
         for entry in &batch {
-            match apply_body(&mut tx, &entry.body, Timestamp(entry.received_at), now).await {
-                Ok(mut e) => events.append(&mut e),
-                Err(ApplyError::Store(e)) if e.is_conflict() => {
-                    return Ok(self.contended(now, batch.len()));
-                }
-                Err(_) => {
-                    failed = true;
-                    break;
-                }
+            match parse_body(&entry.body, Timestamp(entry.received_at)) {
+                Ok(body) => parsed.push((entry.id, body)),
+                Err(e) => malformed.push((entry, e.to_string())),
             }
         }
-        if !failed {
-            let ids: Vec<i64> = batch.iter().map(|e| e.id).collect();
-            tx.journal_done_all(&ids, now).await?;
-            realtime::record(&mut tx, &events, now).await?;
-            tx.commit().await?;
-            self.bus.committed();
-            return Ok(batch.len());
+        let bodies: Vec<&ParsedBody> = parsed.iter().map(|(_, b)| b).collect();
+        match apply_bodies(&mut tx, &bodies, now).await {
+            Ok(events) => {
+                let ids: Vec<i64> = parsed.iter().map(|(id, _)| *id).collect();
+                tx.journal_done_all(&ids, now).await?;
+                for (entry, error) in malformed {
+                    self.failed(&mut tx, entry, &error, now).await?;
+                }
+                realtime::record(&mut tx, &events, now).await?;
+                tx.commit().await?;
+                self.bus.committed();
+                Ok(batch.len())
+            }
+            Err(e) if e.is_conflict() => Ok(self.contended(now, batch.len())),
+            Err(_) => {
+                drop(tx);
+                self.step_carefully(now, size).await
+            }
         }
-        drop(tx);
-        self.step_carefully(now, size).await
     }
 
     /// Another instance's transaction holds what this one needs: the batch goes back untouched
@@ -124,27 +128,26 @@ impl Processor {
         let batch = tx.claim_journal(now, size).await?;
         let mut events = Vec::new();
         for entry in &batch {
+            let body = match parse_body(&entry.body, Timestamp(entry.received_at)) {
+                Ok(body) => body,
+                Err(e) => {
+                    self.failed(&mut tx, entry, &e.to_string(), now).await?;
+                    continue;
+                }
+            };
             tx.savepoint().await?;
-            match apply_body(&mut tx, &entry.body, Timestamp(entry.received_at), now).await {
+            match apply_bodies(&mut tx, &[&body], now).await {
                 Ok(mut e) => {
                     tx.release_savepoint().await?;
                     tx.journal_done(entry.id, now).await?;
                     events.append(&mut e);
                 }
-                Err(ApplyError::Store(e)) if e.is_conflict() => {
+                Err(e) if e.is_conflict() => {
                     return Ok(self.contended(now, batch.len()));
                 }
-                Err(err) => {
+                Err(e) => {
                     tx.rollback_to_savepoint().await?;
-                    let attempts = entry.attempts + 1;
-                    let retry_at = (attempts < i64::from(self.max_attempts)).then(|| {
-                        now.plus_millis(
-                            i64::try_from(retry_delay(attempts).as_millis()).unwrap_or(i64::MAX),
-                        )
-                    });
-                    tracing::warn!(journal_id = entry.id, attempts, error = %err, "webhook body could not be applied");
-                    tx.journal_failed(entry.id, &err.to_string(), retry_at)
-                        .await?;
+                    self.failed(&mut tx, entry, &e.to_string(), now).await?;
                 }
             }
         }
@@ -152,5 +155,26 @@ impl Processor {
         tx.commit().await?;
         self.bus.committed();
         Ok(batch.len())
+    }
+
+    /// Records a failed attempt at a body: retried later, or kept as failed after the last.
+    async fn failed(
+        &self,
+        tx: &mut Tx,
+        entry: &JournalEntry,
+        error: &str,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let attempts = entry.attempts + 1;
+        let retry_at = (attempts < i64::from(self.max_attempts)).then(|| {
+            now.plus_millis(i64::try_from(retry_delay(attempts).as_millis()).unwrap_or(i64::MAX))
+        });
+        tracing::warn!(
+            journal_id = entry.id,
+            attempts,
+            error,
+            "webhook body could not be applied"
+        );
+        tx.journal_failed(entry.id, error, retry_at).await
     }
 }

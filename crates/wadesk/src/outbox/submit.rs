@@ -13,7 +13,7 @@ use crate::{
         DeliveryStatus, Direction, Message, MessageKind, PhoneError, PhoneNumber, window_open_until,
     },
     realtime::{self, Bus, Event},
-    store::{self, ContactKey, NewMessage, Store},
+    store::{self, ContactKey, MessageNote, NewMessage, Store},
 };
 
 /// Longest text body Meta accepts.
@@ -217,8 +217,14 @@ impl Outbox {
         {
             return Ok(None);
         }
-        tx.note_message(conversation_id, &id, now, false, false)
-            .await?;
+        tx.note_message(&MessageNote {
+            conversation_id,
+            message_id: &id,
+            at: now,
+            inbound: false,
+            unread: false,
+        })
+        .await?;
         tx.enqueue_send(&id, pnid, checked.to.as_str(), now).await?;
         let message = tx.message(&id).await?.ok_or_else(|| {
             store::StoreError::Corrupt(format!("message {id} vanished before commit"))

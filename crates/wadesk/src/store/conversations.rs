@@ -79,6 +79,39 @@ impl ConversationRow {
     }
 }
 
+/// A contact as a webhook or a send names it.
+#[derive(Debug, Clone)]
+pub struct ContactSeen<'a> {
+    pub key: &'a ContactKey,
+    pub phone: Option<&'a str>,
+    pub name: Option<&'a str>,
+    pub at: Timestamp,
+}
+
+/// A new message to move a conversation's activity forward with.
+#[derive(Debug, Clone)]
+pub struct MessageNote<'a> {
+    pub conversation_id: i64,
+    pub message_id: &'a str,
+    pub at: Timestamp,
+    pub inbound: bool,
+    pub unread: bool,
+}
+
+/// A conversation as `ensure_conversations` returns it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct ConversationKey {
+    pub id: i64,
+    pub contact_id: i64,
+    pub phone_number_id: String,
+    /// When the customer last wrote.
+    pub last_inbound_at: Option<Timestamp>,
+}
+
+/// Rows per multi-row statement: far below both backends' parameter limits, and a statement
+/// stays a few kilobytes.
+const ROWS_PER_STATEMENT: usize = 100;
+
 impl Tx {
     /// Creates or refreshes a contact; a known profile name is never erased by a missing one.
     pub async fn upsert_contact(
@@ -88,25 +121,75 @@ impl Tx {
         name: Option<&str>,
         now: Timestamp,
     ) -> Result<i64> {
-        let (column, value) = match key {
-            ContactKey::WaId(v) => ("wa_id", v),
-            ContactKey::Bsuid(v) => ("bsuid", v),
+        let seen = ContactSeen {
+            key,
+            phone,
+            name,
+            at: now,
         };
-        let sql = format!(
-            "INSERT INTO contacts ({column}, phone, profile_name, created_at, updated_at) \
-             VALUES ($1, $2, $3, $4, $4) ON CONFLICT ({column}) DO UPDATE SET \
-             phone = COALESCE(contacts.phone, excluded.phone), \
-             profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
-             updated_at = excluded.updated_at RETURNING id"
-        );
-        let (id,): (i64,) = with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
-            .bind(value)
-            .bind(phone)
-            .bind(name)
-            .bind(now.0)
-            .fetch_one(c)
-            .await)?;
-        Ok(id)
+        self.upsert_contacts(&[seen])
+            .await?
+            .pop()
+            .map(|(_, id)| id)
+            .ok_or_else(|| StoreError::Corrupt("contact upsert returned no row".into()))
+    }
+
+    /// Creates or refreshes many contacts with a few statements, with the same outcome as
+    /// `upsert_contact` for each in turn: the first known phone stays, the latest known name
+    /// wins. Returns each distinct key with its contact id.
+    pub async fn upsert_contacts(
+        &mut self,
+        seen: &[ContactSeen<'_>],
+    ) -> Result<Vec<(ContactKey, i64)>> {
+        // One row per key (a statement may not touch a row twice).
+        let mut merged: Vec<ContactSeen<'_>> = Vec::with_capacity(seen.len());
+        for s in seen {
+            match merged.iter_mut().find(|m| m.key == s.key) {
+                Some(m) => {
+                    m.phone = m.phone.or(s.phone);
+                    m.name = s.name.or(m.name);
+                    m.at = m.at.max(s.at);
+                }
+                None => merged.push(s.clone()),
+            }
+        }
+        let mut ids = Vec::with_capacity(merged.len());
+        for column in ["wa_id", "bsuid"] {
+            let rows: Vec<(&str, &ContactSeen<'_>)> = merged
+                .iter()
+                .filter_map(|s| match (s.key, column) {
+                    (ContactKey::WaId(v), "wa_id") | (ContactKey::Bsuid(v), "bsuid") => {
+                        Some((v.as_str(), s))
+                    }
+                    _ => None,
+                })
+                .collect();
+            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+                let sql = format!(
+                    "INSERT INTO contacts ({column}, phone, profile_name, created_at, updated_at) \
+                     VALUES {} ON CONFLICT ({column}) DO UPDATE SET \
+                     phone = COALESCE(contacts.phone, excluded.phone), \
+                     profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
+                     updated_at = excluded.updated_at RETURNING id, {column}",
+                    super::value_rows(chunk.len(), &[0, 1, 2, 3, 3])
+                );
+                let returned: Vec<(i64, String)> = with_tx!(self, |c| {
+                    let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+                    for (value, s) in chunk {
+                        q = q.bind(*value).bind(s.phone).bind(s.name).bind(s.at.0);
+                    }
+                    q.fetch_all(c).await
+                })?;
+                ids.extend(returned.into_iter().map(|(id, value)| {
+                    let key = match column {
+                        "wa_id" => ContactKey::WaId(value),
+                        _ => ContactKey::Bsuid(value),
+                    };
+                    (key, id)
+                }));
+            }
+        }
+        Ok(ids)
     }
 
     /// Moves a contact to a new WhatsApp id (the customer changed number), unless another
@@ -139,49 +222,129 @@ impl Tx {
         phone_number_id: &str,
         now: Timestamp,
     ) -> Result<(i64, Option<Timestamp>)> {
-        let (id, last_inbound): (i64, Option<i64>) = with_tx!(self, |c| sqlx::query_as(
-            "INSERT INTO conversations (contact_id, phone_number_id, last_message_at, \
-             created_at, updated_at) VALUES ($1, $2, $3, $3, $3) \
-             ON CONFLICT (contact_id, phone_number_id) DO UPDATE SET \
-             updated_at = conversations.updated_at RETURNING id, last_inbound_at"
-        )
-        .bind(contact_id)
-        .bind(phone_number_id)
-        .bind(now.0)
-        .fetch_one(c)
-        .await)?;
-        Ok((id, last_inbound.map(Timestamp)))
+        self.ensure_conversations(&[(contact_id, phone_number_id, now)])
+            .await?
+            .pop()
+            .map(|c| (c.id, c.last_inbound_at))
+            .ok_or_else(|| StoreError::Corrupt("conversation upsert returned no row".into()))
+    }
+
+    /// `ensure_conversation` for many `(contact id, business number, first activity)` with a
+    /// few statements; returns each distinct conversation.
+    pub async fn ensure_conversations(
+        &mut self,
+        wanted: &[(i64, &str, Timestamp)],
+    ) -> Result<Vec<ConversationKey>> {
+        let mut merged: Vec<(i64, &str, Timestamp)> = Vec::with_capacity(wanted.len());
+        for &(contact, pnid, at) in wanted {
+            match merged.iter_mut().find(|m| m.0 == contact && m.1 == pnid) {
+                Some(m) => m.2 = m.2.min(at),
+                None => merged.push((contact, pnid, at)),
+            }
+        }
+        let mut out = Vec::with_capacity(merged.len());
+        for chunk in merged.chunks(ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "INSERT INTO conversations (contact_id, phone_number_id, last_message_at, \
+                 created_at, updated_at) VALUES {} \
+                 ON CONFLICT (contact_id, phone_number_id) DO UPDATE SET \
+                 updated_at = conversations.updated_at \
+                 RETURNING id, contact_id, phone_number_id, last_inbound_at",
+                super::value_rows(chunk.len(), &[0, 1, 2, 2, 2])
+            );
+            let rows: Vec<(i64, i64, String, Option<i64>)> = with_tx!(self, |c| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+                for (contact, pnid, at) in chunk {
+                    q = q.bind(*contact).bind(*pnid).bind(at.0);
+                }
+                q.fetch_all(c).await
+            })?;
+            out.extend(
+                rows.into_iter()
+                    .map(|(id, contact_id, phone_number_id, last)| ConversationKey {
+                        id,
+                        contact_id,
+                        phone_number_id,
+                        last_inbound_at: last.map(Timestamp),
+                    }),
+            );
+        }
+        Ok(out)
     }
 
     /// Moves a conversation's activity forward for a new message. Inbound messages open the
     /// service window, reopen a resolved conversation and (when `unread`) count as unread.
-    pub async fn note_message(
-        &mut self,
-        conversation_id: i64,
-        message_id: &str,
-        at: Timestamp,
-        inbound: bool,
-        unread: bool,
-    ) -> Result<()> {
-        with_tx!(self, |c| sqlx::query(
-            "UPDATE conversations SET \
-             last_message_id = CASE WHEN $3 >= last_message_at OR last_message_id IS NULL \
-                 THEN $2 ELSE last_message_id END, \
-             last_message_at = CASE WHEN $3 > last_message_at THEN $3 ELSE last_message_at END, \
-             last_inbound_at = CASE WHEN $4 AND (last_inbound_at IS NULL OR $3 > last_inbound_at) \
-                 THEN $3 ELSE last_inbound_at END, \
-             unread_count = unread_count + $5, \
-             status = CASE WHEN $4 AND status = 'resolved' THEN 'open' ELSE status END, \
-             updated_at = $3 WHERE id = $1"
-        )
-        .bind(conversation_id)
-        .bind(message_id)
-        .bind(at.0)
-        .bind(inbound)
-        .bind(i64::from(unread))
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    pub async fn note_message(&mut self, note: &MessageNote<'_>) -> Result<()> {
+        self.note_messages(std::slice::from_ref(note)).await
+    }
+
+    /// `note_message` for many messages with a few statements, with the same outcome as
+    /// noting each in turn.
+    pub async fn note_messages(&mut self, notes: &[MessageNote<'_>]) -> Result<()> {
+        // Per conversation: the latest message (the later one on a tie, as in turn), the
+        // latest inbound time, and how many count as unread.
+        struct Merged<'a> {
+            id: i64,
+            message_id: &'a str,
+            at: i64,
+            inbound_at: Option<i64>,
+            unread: i64,
+        }
+        let mut merged: Vec<Merged<'_>> = Vec::with_capacity(notes.len());
+        for n in notes {
+            let inbound_at = n.inbound.then_some(n.at.0);
+            let unread = i64::from(n.unread);
+            match merged.iter_mut().find(|m| m.id == n.conversation_id) {
+                Some(m) => {
+                    if n.at.0 >= m.at {
+                        m.message_id = n.message_id;
+                        m.at = n.at.0;
+                    }
+                    m.inbound_at = m.inbound_at.max(inbound_at);
+                    m.unread += unread;
+                }
+                None => merged.push(Merged {
+                    id: n.conversation_id,
+                    message_id: n.message_id,
+                    at: n.at.0,
+                    inbound_at,
+                    unread,
+                }),
+            }
+        }
+        for chunk in merged.chunks(ROWS_PER_STATEMENT) {
+            // VALUES columns are column1… on both backends.
+            let sql = format!(
+                "UPDATE conversations SET \
+                 last_message_id = CASE WHEN v.column3 >= conversations.last_message_at \
+                     OR conversations.last_message_id IS NULL \
+                     THEN v.column2 ELSE conversations.last_message_id END, \
+                 last_message_at = CASE WHEN v.column3 > conversations.last_message_at \
+                     THEN v.column3 ELSE conversations.last_message_at END, \
+                 last_inbound_at = CASE WHEN v.column4 IS NOT NULL AND \
+                     (conversations.last_inbound_at IS NULL \
+                      OR v.column4 > conversations.last_inbound_at) \
+                     THEN v.column4 ELSE conversations.last_inbound_at END, \
+                 unread_count = conversations.unread_count + v.column5, \
+                 status = CASE WHEN v.column4 IS NOT NULL AND conversations.status = 'resolved' \
+                     THEN 'open' ELSE conversations.status END, \
+                 updated_at = v.column3 \
+                 FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
+                super::value_rows(chunk.len(), &[0, 1, 2, 3, 4])
+            );
+            with_tx!(self, |c| {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for m in chunk {
+                    q = q
+                        .bind(m.id)
+                        .bind(m.message_id)
+                        .bind(m.at)
+                        .bind(m.inbound_at)
+                        .bind(m.unread);
+                }
+                q.execute(c).await.map(|_| ())
+            })?;
+        }
         Ok(())
     }
 

@@ -46,38 +46,56 @@ pub struct MessageFilter {
 impl Tx {
     /// Inserts the message; `false` if one with the same wamid exists (a duplicate delivery).
     pub async fn insert_message(&mut self, m: &NewMessage) -> Result<bool> {
-        let content = m.content.to_string();
-        let (code, title, detail) = match &m.error {
-            Some(e) => (Some(e.code), Some(e.title.clone()), e.detail.clone()),
-            None => (None, None, None),
-        };
-        let failed_at = (m.status == DeliveryStatus::Failed).then_some(m.created_at.0);
-        let done = with_tx!(self, |c| sqlx::query(
-            "INSERT INTO messages (id, wamid, conversation_id, direction, kind, text, content, \
-             reply_to, status, error_code, error_title, error_detail, author, created_at, \
-             status_updated_at, failed_at) \
-             VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $14, $15) \
-             ON CONFLICT (wamid) DO NOTHING"
-        )
-        .bind(&m.id)
-        .bind(&m.wamid)
-        .bind(m.conversation_id)
-        .bind(m.direction.as_str())
-        .bind(m.kind.as_str())
-        .bind(&m.text)
-        .bind(&content)
-        .bind(&m.reply_to)
-        .bind(m.status.as_str())
-        .bind(code)
-        .bind(&title)
-        .bind(&detail)
-        .bind(&m.author)
-        .bind(m.created_at.0)
-        .bind(failed_at)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        Ok(!self
+            .insert_messages(std::slice::from_ref(m))
+            .await?
+            .is_empty())
+    }
+
+    /// Inserts messages with a few statements; returns the ids of those inserted (a message
+    /// whose wamid is already stored, or earlier in `messages`, is a duplicate and skipped).
+    pub async fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<Vec<String>> {
+        let mut inserted = Vec::with_capacity(messages.len());
+        for chunk in messages.chunks(50) {
+            let sql = format!(
+                "INSERT INTO messages (id, wamid, conversation_id, direction, kind, text, content, \
+                 reply_to, status, error_code, error_title, error_detail, author, created_at, \
+                 status_updated_at, failed_at) VALUES {} ON CONFLICT (wamid) DO NOTHING RETURNING id",
+                super::value_rows(
+                    chunk.len(),
+                    &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 14]
+                )
+            );
+            let ids: Vec<(String,)> = with_tx!(self, |c| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+                for m in chunk {
+                    let (code, title, detail) = match &m.error {
+                        Some(e) => (Some(e.code), Some(e.title.clone()), e.detail.clone()),
+                        None => (None, None, None),
+                    };
+                    let failed_at = (m.status == DeliveryStatus::Failed).then_some(m.created_at.0);
+                    q = q
+                        .bind(&m.id)
+                        .bind(&m.wamid)
+                        .bind(m.conversation_id)
+                        .bind(m.direction.as_str())
+                        .bind(m.kind.as_str())
+                        .bind(&m.text)
+                        .bind(m.content.to_string())
+                        .bind(&m.reply_to)
+                        .bind(m.status.as_str())
+                        .bind(code)
+                        .bind(title)
+                        .bind(detail)
+                        .bind(&m.author)
+                        .bind(m.created_at.0)
+                        .bind(failed_at);
+                }
+                q.fetch_all(c).await
+            })?;
+            inserted.extend(ids.into_iter().map(|(id,)| id));
+        }
+        Ok(inserted)
     }
 
     pub async fn message(&mut self, id: &str) -> Result<Option<Message>> {

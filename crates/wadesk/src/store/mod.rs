@@ -32,7 +32,9 @@ pub use bulk::{
     BulkSpec, BulkSummary, create_postgres_database, drop_postgres_database, postgres_database_url,
 };
 pub use cluster::{EVENTS_CHANNEL, Leadership};
-pub use conversations::{ContactKey, ConversationChange, ConversationFilter};
+pub use conversations::{
+    ContactKey, ContactSeen, ConversationChange, ConversationFilter, ConversationKey, MessageNote,
+};
 pub use events::StoredEvent;
 pub use journal::{JournalEntry, JournalState, NewJournalEntry};
 pub use messages::{MessageFilter, NewMessage};
@@ -293,6 +295,29 @@ fn placeholders(start: usize, n: usize) -> String {
         .map(|i| format!("${i}"))
         .collect::<Vec<_>>()
         .join(", ")
+}
+
+/// `($1, $2, …), ($k, …), …` for a multi-row `VALUES` of `rows` rows. `pattern` gives each
+/// column's parameter within its row (`[0, 1, 1]` repeats the second), so a row takes
+/// `max(pattern) + 1` parameters, bound row by row.
+fn value_rows(rows: usize, pattern: &[usize]) -> String {
+    let width = pattern.iter().max().map_or(0, |m| m + 1);
+    let mut sql = String::with_capacity(rows * pattern.len() * 6);
+    for row in 0..rows {
+        if row > 0 {
+            sql.push_str(", ");
+        }
+        sql.push('(');
+        for (i, p) in pattern.iter().enumerate() {
+            if i > 0 {
+                sql.push_str(", ");
+            }
+            sql.push('$');
+            sql.push_str(&(row * width + p + 1).to_string());
+        }
+        sql.push(')');
+    }
+    sql
 }
 
 /// Opaque keyset cursor `<millis>.<id>` (id may be any text without dots at the start).
