@@ -52,19 +52,34 @@ async fn run(
 ) {
     let mut entries = Vec::with_capacity(MAX_BATCH);
     let mut replies = Vec::with_capacity(MAX_BATCH);
-    while let Some((entry, reply)) = rx.recv().await {
-        entries.push(entry);
-        replies.push(reply);
-        while entries.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok((entry, reply)) => {
-                    entries.push(entry);
-                    replies.push(reply);
+    while let Some(first) = rx.recv().await {
+        // The connection is taken before the queue is drained: what arrives while it is busy
+        // (SQLite's one writer may be applying a batch) joins this commit.
+        let outcome = match store.begin().await {
+            Ok(mut tx) => {
+                let (entry, reply) = first;
+                entries.push(entry);
+                replies.push(reply);
+                while entries.len() < MAX_BATCH {
+                    match rx.try_recv() {
+                        Ok((entry, reply)) => {
+                            entries.push(entry);
+                            replies.push(reply);
+                        }
+                        Err(_) => break,
+                    }
                 }
-                Err(_) => break,
+                match tx.append_journal(&entries).await {
+                    Ok(()) => tx.commit().await,
+                    Err(e) => Err(e),
+                }
             }
-        }
-        match store.append_journal(&entries).await {
+            Err(e) => {
+                replies.push(first.1);
+                Err(e)
+            }
+        };
+        match outcome {
             Ok(()) => {
                 committed.notify_one();
                 for reply in replies.drain(..) {
@@ -72,7 +87,7 @@ async fn run(
                 }
             }
             Err(e) => {
-                tracing::error!(error = %e, bodies = entries.len(), "webhook journal write failed");
+                tracing::error!(error = %e, bodies = replies.len(), "webhook journal write failed");
                 for reply in replies.drain(..) {
                     let _ = reply.send(Err(JournalError::Unavailable(e.to_string())));
                 }

@@ -407,16 +407,13 @@ impl Store {
         tx.commit().await
     }
 
-    /// Inserts bodies in one transaction, 200 rows per statement, as the journal writer does.
+    /// Inserts bodies in one transaction, as many rows per statement as the journal writer.
     pub async fn append_baseline(&self, rows: &[(i64, Vec<u8>)]) -> Result<()> {
         let mut tx = self.begin().await?;
-        for chunk in rows.chunks(200) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|k| format!("(${}, ${})", 2 * k + 1, 2 * k + 2))
-                .collect();
+        for chunk in rows.chunks(50) {
             let sql = format!(
                 "INSERT INTO bench_baseline (received_at, body) VALUES {}",
-                values.join(", ")
+                super::value_rows(self.backend, chunk.len(), 2)
             );
             with_tx!(tx, |c| {
                 let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));

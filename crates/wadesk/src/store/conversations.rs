@@ -171,12 +171,17 @@ impl Tx {
                      phone = COALESCE(contacts.phone, excluded.phone), \
                      profile_name = COALESCE(excluded.profile_name, contacts.profile_name), \
                      updated_at = excluded.updated_at RETURNING id, {column}",
-                    super::value_rows(chunk.len(), &[0, 1, 2, 3, 3])
+                    super::value_rows(self.backend(), chunk.len(), 5)
                 );
                 let returned: Vec<(i64, String)> = with_tx!(self, |c| {
                     let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
                     for (value, s) in chunk {
-                        q = q.bind(*value).bind(s.phone).bind(s.name).bind(s.at.0);
+                        q = q
+                            .bind(*value)
+                            .bind(s.phone)
+                            .bind(s.name)
+                            .bind(s.at.0)
+                            .bind(s.at.0);
                     }
                     q.fetch_all(c).await
                 })?;
@@ -250,12 +255,17 @@ impl Tx {
                  ON CONFLICT (contact_id, phone_number_id) DO UPDATE SET \
                  updated_at = conversations.updated_at \
                  RETURNING id, contact_id, phone_number_id, last_inbound_at",
-                super::value_rows(chunk.len(), &[0, 1, 2, 2, 2])
+                super::value_rows(self.backend(), chunk.len(), 5)
             );
             let rows: Vec<(i64, i64, String, Option<i64>)> = with_tx!(self, |c| {
                 let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
                 for (contact, pnid, at) in chunk {
-                    q = q.bind(*contact).bind(*pnid).bind(at.0);
+                    q = q
+                        .bind(*contact)
+                        .bind(*pnid)
+                        .bind(at.0)
+                        .bind(at.0)
+                        .bind(at.0);
                 }
                 q.fetch_all(c).await
             })?;
@@ -330,7 +340,7 @@ impl Tx {
                      THEN 'open' ELSE conversations.status END, \
                  updated_at = v.column3 \
                  FROM (VALUES {}) AS v WHERE conversations.id = v.column1",
-                super::value_rows(chunk.len(), &[0, 1, 2, 3, 4])
+                super::value_rows(self.backend(), chunk.len(), 5)
             );
             with_tx!(self, |c| {
                 let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));

@@ -18,32 +18,18 @@ pub struct StoredEvent {
 impl Tx {
     /// Appends `(kind, data)` events; they become visible when the transaction commits.
     pub async fn append_events(&mut self, events: &[(&str, String)], now: Timestamp) -> Result<()> {
-        // Multi-row inserts of at most 200 events (3 parameters each).
-        for chunk in events.chunks(200) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| format!("(${}, ${}, ${})", i * 3 + 1, i * 3 + 2, i * 3 + 3))
-                .collect();
+        for chunk in events.chunks(100) {
             let sql = format!(
                 "INSERT INTO events (kind, data, created_at) VALUES {}",
-                values.join(", ")
+                super::value_rows(self.backend(), chunk.len(), 3)
             );
-            let args: Vec<Arg> = chunk
-                .iter()
-                .flat_map(|(kind, data)| {
-                    [
-                        Arg::Text((*kind).to_owned()),
-                        Arg::Text(data.clone()),
-                        Arg::Int(now.0),
-                    ]
-                })
-                .collect();
-            with_tx!(self, |c| bind_all!(
-                sqlx::query(sqlx::AssertSqlSafe(sql.as_str())),
-                &args
-            )
-            .execute(c)
-            .await
-            .map(|_| ()))?;
+            with_tx!(self, |c| {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str()));
+                for (kind, data) in chunk {
+                    q = q.bind(*kind).bind(data.as_str()).bind(now.0);
+                }
+                q.execute(c).await.map(|_| ())
+            })?;
         }
         // dialect: wake the other instances when this commits (PostgreSQL folds repeats of the
         // same notification within a transaction into one).

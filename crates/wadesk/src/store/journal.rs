@@ -62,43 +62,6 @@ const JOURNAL_COLUMNS: &str =
     "id, received_at, source, signature, body, state, attempts, last_error, processed_at";
 
 impl Store {
-    /// Appends bodies in one transaction (group commit), a few hundred rows per statement.
-    pub async fn append_journal(&self, entries: &[NewJournalEntry]) -> Result<()> {
-        let mut tx = self.begin().await?;
-        for chunk in entries.chunks(200) {
-            let values: Vec<String> = (0..chunk.len())
-                .map(|i| {
-                    let b = i * 4;
-                    format!(
-                        "(${}, ${}, ${}, ${}, ${})",
-                        b + 1,
-                        b + 2,
-                        b + 3,
-                        b + 4,
-                        b + 1
-                    )
-                })
-                .collect();
-            let sql = format!(
-                "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) VALUES {}",
-                values.join(", ")
-            );
-            with_tx!(tx, |c| {
-                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
-                for e in chunk {
-                    q = q
-                        .bind(e.received_at.0)
-                        .bind(e.source)
-                        .bind(e.signature)
-                        .bind(&e.body);
-                }
-                q.execute(c).await.map(|_| ())
-            })?;
-        }
-        tx.commit().await?;
-        Ok(())
-    }
-
     /// Counts of (pending, failed) entries.
     pub async fn journal_counts(&self) -> Result<(i64, i64)> {
         let row: (i64, i64) = with_pool!(&self.read, |p| sqlx::query_as(
@@ -151,6 +114,31 @@ impl Store {
 }
 
 impl Tx {
+    /// Appends bodies (a group commit: the caller commits them together), many rows per
+    /// statement.
+    pub async fn append_journal(&mut self, entries: &[NewJournalEntry]) -> Result<()> {
+        for chunk in entries.chunks(50) {
+            let sql = format!(
+                "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) \
+                 VALUES {}",
+                super::value_rows(self.backend(), chunk.len(), 5)
+            );
+            with_tx!(self, |c| {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for e in chunk {
+                    q = q
+                        .bind(e.received_at.0)
+                        .bind(e.source)
+                        .bind(e.signature)
+                        .bind(&e.body)
+                        .bind(e.received_at.0);
+                }
+                q.execute(c).await.map(|_| ())
+            })?;
+        }
+        Ok(())
+    }
+
     /// Takes up to `limit` due entries, oldest first, for this transaction: they are applied
     /// and marked in it, so a crash before the commit simply leaves them due.
     pub async fn claim_journal(&mut self, now: Timestamp, limit: i64) -> Result<Vec<JournalEntry>> {

@@ -61,10 +61,7 @@ impl Tx {
                 "INSERT INTO messages (id, wamid, conversation_id, direction, kind, text, content, \
                  reply_to, status, error_code, error_title, error_detail, author, created_at, \
                  status_updated_at, failed_at) VALUES {} ON CONFLICT (wamid) DO NOTHING RETURNING id",
-                super::value_rows(
-                    chunk.len(),
-                    &[0, 1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 13, 14]
-                )
+                super::value_rows(self.backend(), chunk.len(), 16)
             );
             let ids: Vec<(String,)> = with_tx!(self, |c| {
                 let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
@@ -88,6 +85,7 @@ impl Tx {
                         .bind(title)
                         .bind(detail)
                         .bind(&m.author)
+                        .bind(m.created_at.0)
                         .bind(m.created_at.0)
                         .bind(failed_at);
                 }

@@ -297,23 +297,28 @@ fn placeholders(start: usize, n: usize) -> String {
         .join(", ")
 }
 
-/// `($1, $2, …), ($k, …), …` for a multi-row `VALUES` of `rows` rows. `pattern` gives each
-/// column's parameter within its row (`[0, 1, 1]` repeats the second), so a row takes
-/// `max(pattern) + 1` parameters, bound row by row.
-fn value_rows(rows: usize, pattern: &[usize]) -> String {
-    let width = pattern.iter().max().map_or(0, |m| m + 1);
-    let mut sql = String::with_capacity(rows * pattern.len() * 6);
+/// The placeholders of a multi-row `VALUES` with `rows` rows of `columns` parameters, bound
+/// row by row in order. dialect: SQLite gets anonymous `?`s: sqlx looks up each numbered
+/// parameter's name, which SQLite finds by walking a list, so binding `$N`s costs time
+/// quadratic in their number.
+fn value_rows(backend: Backend, rows: usize, columns: usize) -> String {
+    let mut sql = String::with_capacity(rows * columns * 6);
     for row in 0..rows {
         if row > 0 {
             sql.push_str(", ");
         }
         sql.push('(');
-        for (i, p) in pattern.iter().enumerate() {
-            if i > 0 {
+        for column in 0..columns {
+            if column > 0 {
                 sql.push_str(", ");
             }
-            sql.push('$');
-            sql.push_str(&(row * width + p + 1).to_string());
+            match backend {
+                Backend::Sqlite => sql.push('?'),
+                Backend::Postgres => {
+                    sql.push('$');
+                    sql.push_str(&(row * columns + column + 1).to_string());
+                }
+            }
         }
         sql.push(')');
     }

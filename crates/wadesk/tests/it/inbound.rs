@@ -206,6 +206,67 @@ backend_tests! {
 }
 
 backend_tests! {
+    async fn messages_applied_together_count_as_if_applied_one_by_one(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        // Late deliveries keep Meta's second, so these times order the messages.
+        let base = time::OffsetDateTime::now_utc().unix_timestamp() - 3_600;
+        let at = |m: Value, secs: i64| {
+            let mut m = m;
+            m["timestamp"] = json!((base + secs).to_string());
+            m
+        };
+        let before = at(payload::text(CUSTOMER, "before"), 0);
+        let wamid = before["id"].as_str().unwrap().to_owned();
+        assert_eq!(app.webhook(&app.from_customer(vec![before])).await, StatusCode::OK);
+        stored(&app, &wamid).await;
+        let (_, list) = app.get("/api/v1/conversations").await;
+        let id = list["conversations"][0]["id"].as_i64().unwrap();
+        let r = app.http.patch(app.url(&format!("/api/v1/conversations/{id}"))).bearer_auth(&app.token)
+            .json(&json!({"status": "resolved"})).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::OK);
+        app.post(&format!("/api/v1/conversations/{id}/read"), &Value::Null).await;
+
+        let other = "15550002002";
+        let a1 = at(payload::text(CUSTOMER, "a1"), 10);
+        let first = app.sim.phone_number_id();
+        let display = app.sim.display_phone_number();
+        let value = |contacts: &[(&str, &str)], msgs| {
+            payload::change(payload::value(&first, &display, contacts, msgs, vec![]))
+        };
+        let changes = vec![
+            value(
+                &[(CUSTOMER, "Old Name")],
+                vec![a1.clone(), at(payload::text(CUSTOMER, "a3"), 30), at(payload::text(CUSTOMER, "a2"), 20)],
+            ),
+            value(&[(other, "Bea")], vec![at(payload::text(other, "b1"), 5), at(payload::text(other, "b2"), 6)]),
+            // A redelivery of a1 and a later name, in the same body.
+            value(&[(CUSTOMER, "New Name")], vec![a1, at(payload::text(CUSTOMER, "a0"), 1)]),
+        ];
+        let body = payload::notification(vec![payload::entry(&app.sim.waba_id(), changes)]);
+        assert_eq!(app.webhook(&body).await, StatusCode::OK);
+        let convs = app.eventually("both conversations are updated", || async {
+            let (_, list) = app.get("/api/v1/conversations").await;
+            let convs = list["conversations"].as_array().cloned().unwrap_or_default();
+            (convs.len() == 2 && convs.iter().all(|c| c["unread_count"].as_i64() > Some(0)))
+                .then_some(convs)
+        })
+        .await;
+        let of = |wa_id: &str| {
+            convs.iter().find(|c| c["contact"]["wa_id"] == wa_id).cloned().unwrap()
+        };
+        let (a, b) = (of(CUSTOMER), of(other));
+        assert_eq!(a["unread_count"], 4, "a0..a3, the redelivery not counted: {a}");
+        assert_eq!(a["last_message"]["text"], "a3", "the latest, not the last in the body");
+        assert_eq!(a["status"], "open", "reopened");
+        assert_eq!(a["contact"]["name"], "New Name");
+        assert_eq!(b["unread_count"], 2);
+        assert_eq!(b["last_message"]["text"], "b2");
+        let (_, list) = app.get(&format!("/api/v1/messages?phone={CUSTOMER}")).await;
+        assert_eq!(list["messages"].as_array().unwrap().len(), 5, "before, a0..a3");
+    }
+}
+
+backend_tests! {
     async fn the_same_webhook_three_times_stores_one_message(db: Db) {
         let app = TestApp::spawn_on(db).await;
         let msg = payload::text(CUSTOMER, "are you there?");
