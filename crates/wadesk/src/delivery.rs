@@ -1,10 +1,13 @@
-//! Folding recorded status events into a message's delivery state. Shared by ingest (a status
-//! webhook arrives) and the outbox (Graph returns the wamid that earlier statuses were for).
+//! Folding status updates and recorded status events into messages' delivery states. Shared
+//! by ingest (a status webhook arrives) and the outbox (Graph returns the wamid that earlier
+//! statuses were for), a few statements for any number of messages.
 
 use whatsapp::ApiError;
 
 use crate::{
-    domain::{DeliveryStatus, Direction, Message, MessageError, StatusUpdate, Timestamp},
+    domain::{
+        DeliveryState, DeliveryStatus, Direction, Message, MessageError, StatusUpdate, Timestamp,
+    },
     store::{self, Tx},
 };
 
@@ -43,43 +46,74 @@ fn update_of(s: &store::StoredStatus) -> Option<StatusUpdate> {
     })
 }
 
-/// Folds one status update into a message's delivery state and saves it. Returns the message
-/// as it is now (`None` if there is no such message).
-pub async fn record(
-    tx: &mut Tx,
-    message_id: &str,
-    update: StatusUpdate,
-) -> store::Result<Option<Message>> {
-    let Some(mut message) = tx.message(message_id).await? else {
-        return Ok(None);
-    };
-    if message.delivery.apply(&update) {
-        tx.set_delivery(&message.id, &message.delivery).await?;
+/// Folds one status update into each named message's delivery state and saves what changed.
+/// Returns the messages as they are now, in no particular order (unknown ids are left out).
+pub async fn record(tx: &mut Tx, updates: &[(&str, StatusUpdate)]) -> store::Result<Vec<Message>> {
+    let ids: Vec<&str> = updates.iter().map(|(id, _)| *id).collect();
+    let mut messages = tx.messages(&ids).await?;
+    let mut changed = vec![false; messages.len()];
+    for (id, update) in updates {
+        if let Some(i) = messages.iter().position(|m| m.id == *id) {
+            changed[i] |= messages[i].delivery.apply(update);
+        }
     }
-    Ok(Some(message))
+    let states: Vec<(&str, &DeliveryState)> = messages
+        .iter()
+        .zip(&changed)
+        .filter(|(_, changed)| **changed)
+        .map(|(m, _)| (m.id.as_str(), &m.delivery))
+        .collect();
+    tx.set_deliveries(&states).await?;
+    Ok(messages)
 }
 
-/// Applies every recorded, unapplied status of the message's wamid. Returns whether the
-/// message changed.
-pub async fn settle(tx: &mut Tx, message: &Message, now: Timestamp) -> store::Result<bool> {
-    let Some(wamid) = message.wamid.as_deref() else {
-        return Ok(false);
-    };
-    if message.direction != Direction::Outbound {
-        return Ok(false);
+/// Applies every recorded, unapplied status of the outbound messages' wamids, updating
+/// `messages` in place. Returns the ids of those that changed.
+pub async fn settle(
+    tx: &mut Tx,
+    messages: &mut [Message],
+    now: Timestamp,
+) -> store::Result<Vec<String>> {
+    let wamids: Vec<&str> = messages
+        .iter()
+        .filter(|m| m.direction == Direction::Outbound)
+        .filter_map(|m| m.wamid.as_deref())
+        .collect();
+    if wamids.is_empty() {
+        return Ok(Vec::new());
     }
-    let pending = tx.unapplied_statuses(wamid).await?;
+    let pending = tx.unapplied_statuses(&wamids).await?;
     if pending.is_empty() {
-        return Ok(false);
+        return Ok(Vec::new());
     }
-    let mut state = message.delivery.clone();
-    let mut changed = false;
-    for update in pending.iter().filter_map(update_of) {
-        changed |= state.apply(&update);
+    let settled: Vec<&str> = pending.iter().map(|(w, _)| w.as_str()).collect();
+    tx.mark_statuses_applied(&settled, now).await?;
+    let mut changed = Vec::new();
+    for m in messages.iter_mut() {
+        let Some(wamid) = m
+            .wamid
+            .as_deref()
+            .filter(|_| m.direction == Direction::Outbound)
+        else {
+            continue;
+        };
+        let mut any = false;
+        for update in pending
+            .iter()
+            .filter(|(w, _)| w == wamid)
+            .filter_map(|(_, s)| update_of(s))
+        {
+            any |= m.delivery.apply(&update);
+        }
+        if any {
+            changed.push(m.id.clone());
+        }
     }
-    tx.mark_statuses_applied(wamid, now).await?;
-    if changed {
-        tx.set_delivery(&message.id, &state).await?;
-    }
+    let states: Vec<(&str, &DeliveryState)> = messages
+        .iter()
+        .filter(|m| changed.contains(&m.id))
+        .map(|m| (m.id.as_str(), &m.delivery))
+        .collect();
+    tx.set_deliveries(&states).await?;
     Ok(changed)
 }

@@ -277,7 +277,11 @@ async fn apply_status(
             }
         }
     };
-    if delivery::settle(tx, &message, now).await? {
+    let mut message = message;
+    if !delivery::settle(tx, std::slice::from_mut(&mut message), now)
+        .await?
+        .is_empty()
+    {
         events.extend(Event::message_updated(&message.id, message.conversation_id));
     }
     Ok(())

@@ -1,5 +1,6 @@
 //! The dispatcher of one business number: claims due sends (oldest per recipient), paces them
-//! with the token bucket, calls Graph, and records accepted / retry / failed / paused.
+//! on a schedule, calls Graph, and hands accepted / failed sends to the recorder; retries and
+//! pauses it records itself.
 
 use std::{
     sync::{
@@ -11,21 +12,19 @@ use std::{
 
 use tokio::sync::{Notify, Semaphore};
 use tokio_util::sync::CancellationToken;
-use whatsapp::{
-    CallError, GraphClient, OutgoingContent, SendRequest, SendResponse, send::ReplyContext,
-};
+use whatsapp::{CallError, GraphClient, OutgoingContent, SendRequest, send::ReplyContext};
 
 use super::{
+    outcomes::{Ended, Outcome, Recorder},
     policy::{Decision, decide},
     rate::Pacer,
 };
 use crate::{
     clock::Clock,
     config::{OutboxConfig, Secret},
-    delivery,
-    domain::{DeliveryStatus, MessageError, MessageKind, StatusUpdate, Timestamp},
-    realtime::{self, Bus, Event},
-    store::{ClaimedSend, Pause, Store, StoreError, Tx},
+    domain::{MessageError, MessageKind, Timestamp},
+    realtime::{Bus, Event},
+    store::{ClaimedSend, Pause, Store, StoreError},
 };
 
 pub struct Dispatcher {
@@ -174,6 +173,7 @@ impl Dispatcher {
         let now_ms = || start.elapsed().as_secs_f64() * 1000.0;
         let mut pacer = Pacer::new(self.config.rate_per_second, now_ms());
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let recorder = Recorder::spawn(self.store.clone(), self.bus.clone(), self.clock.clone());
         loop {
             if cancel.is_cancelled() {
                 return;
@@ -239,9 +239,9 @@ impl Dispatcher {
                         Err(_) => return,
                     },
                 };
-                let this = self.clone();
+                let (this, recorder) = (self.clone(), recorder.clone());
                 tokio::spawn(async move {
-                    this.attempt(send).await;
+                    this.attempt(send, &recorder).await;
                     drop(permit);
                 });
             }
@@ -279,7 +279,7 @@ impl Dispatcher {
         }
     }
 
-    async fn attempt(&self, send: ClaimedSend) {
+    async fn attempt(&self, send: ClaimedSend, recorder: &Recorder) {
         let result = match request_of(&send) {
             Ok(req) => {
                 self.graph
@@ -292,74 +292,56 @@ impl Dispatcher {
                     title: reason,
                     detail: None,
                 };
-                return self.log(self.fail(&send, error).await);
+                let failed = Outcome::Failed(error);
+                return self.log(self.end(recorder, send, failed).await);
             }
         };
         let outcome = match result {
-            Ok(response) => self.accepted(&send, &response).await,
-            Err(e) => self.failed_call(&send, &e).await,
+            Ok(response) => match response.wamid() {
+                Some(wamid) => {
+                    let accepted = Outcome::Accepted {
+                        wamid: wamid.to_owned(),
+                    };
+                    self.end(recorder, send, accepted).await
+                }
+                None => {
+                    let e =
+                        CallError::Ambiguous("Graph accepted the send without a message id".into());
+                    self.failed_call(recorder, send, &e).await
+                }
+            },
+            Err(e) => self.failed_call(recorder, send, &e).await,
         };
         self.log(outcome);
     }
 
-    fn log(&self, outcome: Result<(), StoreError>) {
+    fn log(&self, outcome: Result<(), String>) {
         if let Err(e) = outcome {
             tracing::error!(error = %e, "outbox: could not record a send outcome; the lease will expire and it is retried");
         }
     }
 
-    async fn accepted(
+    /// Records how a send ended (its message's state, its outbox row gone).
+    async fn end(
         &self,
-        send: &ClaimedSend,
-        response: &SendResponse,
-    ) -> Result<(), StoreError> {
-        let Some(wamid) = response.wamid() else {
-            let e = CallError::Ambiguous("Graph accepted the send without a message id".into());
-            return self.failed_call(send, &e).await;
+        recorder: &Recorder,
+        send: ClaimedSend,
+        outcome: Outcome,
+    ) -> Result<(), String> {
+        let ended = Ended {
+            send,
+            outcome,
+            at: self.clock.now(),
         };
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        if tx.attach_wamid(&send.message.id, wamid).await? {
-            let accepted = StatusUpdate {
-                status: DeliveryStatus::Accepted,
-                at: now,
-                error: None,
-            };
-            if let Some(message) = delivery::record(&mut tx, &send.message.id, accepted).await? {
-                delivery::settle(&mut tx, &message, now).await?;
-            }
-        }
-        self.finish(tx, send, now).await
+        recorder.record(ended).await.map_err(|e| e.to_string())
     }
 
-    async fn fail(&self, send: &ClaimedSend, error: MessageError) -> Result<(), StoreError> {
-        let now = self.clock.now();
-        let mut tx = self.store.begin().await?;
-        let failed = StatusUpdate {
-            status: DeliveryStatus::Failed,
-            at: now,
-            error: Some(error),
-        };
-        delivery::record(&mut tx, &send.message.id, failed).await?;
-        self.finish(tx, send, now).await
-    }
-
-    /// Ends a send's time in the outbox and tells the browsers its message changed.
-    async fn finish(
+    async fn failed_call(
         &self,
-        mut tx: Tx,
-        send: &ClaimedSend,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
-        tx.finish_send(&send.message.id).await?;
-        let events = Event::message_updated(&send.message.id, send.message.conversation_id);
-        realtime::record(&mut tx, &events, now).await?;
-        tx.commit().await?;
-        self.bus.committed();
-        Ok(())
-    }
-
-    async fn failed_call(&self, send: &ClaimedSend, e: &CallError) -> Result<(), StoreError> {
+        recorder: &Recorder,
+        send: ClaimedSend,
+        e: &CallError,
+    ) -> Result<(), String> {
         let decision = decide(
             e,
             send.attempts,
@@ -382,33 +364,43 @@ impl Dispatcher {
                 self.store
                     .reschedule_send(send.outbox_id, at, Some(&e.to_string()), true, pair_limited)
                     .await
+                    .map_err(|e| e.to_string())
             }
-            Decision::Fail => self.fail(send, error_of(e)).await,
-            Decision::Pause => {
-                let reason = format!("Graph rejected the access token: {e}");
-                let first = !self.paused.swap(true, Ordering::SeqCst);
-                self.store
-                    .pause_sending(&Pause {
-                        phone_number_id: self.phone_number_id.clone(),
-                        code: e.code(),
-                        reason: reason.clone(),
-                        token_fingerprint: Some(self.token.fingerprint()),
-                        paused_at: now.0,
-                    })
-                    .await?;
-                self.store
-                    .reschedule_send(send.outbox_id, now, Some(&e.to_string()), false, false)
-                    .await?;
-                if first {
-                    tracing::error!(phone_number_id = %self.phone_number_id, %reason, "sending paused");
-                    let paused = [Event::OutboxPaused {
-                        phone_number_id: self.phone_number_id.clone(),
-                        reason,
-                    }];
-                    self.bus.publish(&self.store, &paused, now).await?;
-                }
-                Ok(())
-            }
+            Decision::Fail => self.end(recorder, send, Outcome::Failed(error_of(e))).await,
+            Decision::Pause => self.pause(&send, e, now).await.map_err(|e| e.to_string()),
         }
+    }
+
+    /// Graph refused the token: sending stops (nothing counts as an attempt) until an admin
+    /// resumes or the token changes.
+    async fn pause(
+        &self,
+        send: &ClaimedSend,
+        e: &CallError,
+        now: Timestamp,
+    ) -> Result<(), StoreError> {
+        let reason = format!("Graph rejected the access token: {e}");
+        let first = !self.paused.swap(true, Ordering::SeqCst);
+        self.store
+            .pause_sending(&Pause {
+                phone_number_id: self.phone_number_id.clone(),
+                code: e.code(),
+                reason: reason.clone(),
+                token_fingerprint: Some(self.token.fingerprint()),
+                paused_at: now.0,
+            })
+            .await?;
+        self.store
+            .reschedule_send(send.outbox_id, now, Some(&e.to_string()), false, false)
+            .await?;
+        if first {
+            tracing::error!(phone_number_id = %self.phone_number_id, %reason, "sending paused");
+            let paused = [Event::OutboxPaused {
+                phone_number_id: self.phone_number_id.clone(),
+                reason,
+            }];
+            self.bus.publish(&self.store, &paused, now).await?;
+        }
+        Ok(())
     }
 }

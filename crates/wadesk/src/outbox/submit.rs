@@ -257,7 +257,10 @@ impl Outbox {
                 detail: Some(format!("cancelled by {by} before it was sent")),
             }),
         };
-        let Some(message) = crate::delivery::record(&mut tx, message_id, cancelled).await? else {
+        let Some(message) = crate::delivery::record(&mut tx, &[(message_id, cancelled)])
+            .await?
+            .pop()
+        else {
             return Ok(false);
         };
         let conversation_id = message.conversation_id;

@@ -108,10 +108,6 @@ pub struct ConversationKey {
     pub last_inbound_at: Option<Timestamp>,
 }
 
-/// Rows per multi-row statement: far below both backends' parameter limits, and a statement
-/// stays a few kilobytes.
-const ROWS_PER_STATEMENT: usize = 100;
-
 impl Tx {
     /// Creates or refreshes a contact; a known profile name is never erased by a missing one.
     pub async fn upsert_contact(
@@ -164,7 +160,7 @@ impl Tx {
                     _ => None,
                 })
                 .collect();
-            for chunk in rows.chunks(ROWS_PER_STATEMENT) {
+            for chunk in rows.chunks(super::ROWS_PER_STATEMENT) {
                 let sql = format!(
                     "INSERT INTO contacts ({column}, phone, profile_name, created_at, updated_at) \
                      VALUES {} ON CONFLICT ({column}) DO UPDATE SET \
@@ -248,7 +244,7 @@ impl Tx {
             }
         }
         let mut out = Vec::with_capacity(merged.len());
-        for chunk in merged.chunks(ROWS_PER_STATEMENT) {
+        for chunk in merged.chunks(super::ROWS_PER_STATEMENT) {
             let sql = format!(
                 "INSERT INTO conversations (contact_id, phone_number_id, last_message_at, \
                  created_at, updated_at) VALUES {} \
@@ -322,7 +318,7 @@ impl Tx {
                 }),
             }
         }
-        for chunk in merged.chunks(ROWS_PER_STATEMENT) {
+        for chunk in merged.chunks(super::ROWS_PER_STATEMENT) {
             // VALUES columns are column1… on both backends.
             let sql = format!(
                 "UPDATE conversations SET \

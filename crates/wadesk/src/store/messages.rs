@@ -116,47 +116,89 @@ impl Tx {
         row.map(Message::try_from).transpose()
     }
 
-    /// Records the wamid Graph gave an outbound message. `false` if it already had one.
-    pub async fn attach_wamid(&mut self, id: &str, wamid: &str) -> Result<bool> {
-        let done = with_tx!(self, |c| sqlx::query(
-            "UPDATE messages SET wamid = $2 WHERE id = $1 AND wamid IS NULL"
-        )
-        .bind(id)
-        .bind(wamid)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+    /// Messages by id, in no particular order (unknown ids are left out).
+    pub async fn messages(&mut self, ids: &[&str]) -> Result<Vec<Message>> {
+        let mut found = Vec::with_capacity(ids.len());
+        for chunk in ids.chunks(super::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id IN ({})",
+                super::placeholders(1, chunk.len())
+            );
+            let rows: Vec<MessageRow> = with_tx!(self, |c| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.fetch_all(c).await
+            })?;
+            found.extend(messages(rows)?);
+        }
+        Ok(found)
     }
 
-    /// Writes a message's derived delivery state.
-    pub async fn set_delivery(&mut self, id: &str, d: &DeliveryState) -> Result<()> {
-        let status = d.status.map(DeliveryStatus::as_str);
+    /// Records the wamid Graph gave an outbound message. `false` if it already had one.
+    pub async fn attach_wamid(&mut self, id: &str, wamid: &str) -> Result<bool> {
+        Ok(!self.attach_wamids(&[(id, wamid)]).await?.is_empty())
+    }
+
+    /// `attach_wamid` for many `(message id, wamid)`; returns the ids that took their wamid.
+    pub async fn attach_wamids(&mut self, pairs: &[(&str, &str)]) -> Result<Vec<String>> {
+        let mut attached = Vec::with_capacity(pairs.len());
+        for chunk in pairs.chunks(super::ROWS_PER_STATEMENT) {
+            // VALUES columns are column1… on both backends.
+            let sql = format!(
+                "UPDATE messages SET wamid = v.column2 FROM (VALUES {}) AS v \
+                 WHERE messages.id = v.column1 AND messages.wamid IS NULL RETURNING messages.id",
+                super::value_rows(self.backend(), chunk.len(), 2)
+            );
+            let ids: Vec<(String,)> = with_tx!(self, |c| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+                for (id, wamid) in chunk {
+                    q = q.bind(*id).bind(*wamid);
+                }
+                q.fetch_all(c).await
+            })?;
+            attached.extend(ids.into_iter().map(|(id,)| id));
+        }
+        Ok(attached)
+    }
+
+    /// Writes the derived delivery states of many messages.
+    pub async fn set_deliveries(&mut self, states: &[(&str, &DeliveryState)]) -> Result<()> {
         let ms = |t: Option<Timestamp>| t.map(|t| t.0);
-        let (code, title, detail) = match &d.error {
-            Some(e) => (Some(e.code), Some(e.title.clone()), e.detail.clone()),
-            None => (None, None, None),
-        };
-        with_tx!(self, |c| sqlx::query(
-            "UPDATE messages SET status = COALESCE($2, status), \
-             status_updated_at = COALESCE($3, status_updated_at), sent_at = $4, \
-             delivered_at = $5, read_at = $6, played_at = $7, failed_at = $8, \
-             error_code = $9, error_title = $10, error_detail = $11 WHERE id = $1"
-        )
-        .bind(id)
-        .bind(status)
-        .bind(ms(d.status_updated_at))
-        .bind(ms(d.sent_at))
-        .bind(ms(d.delivered_at))
-        .bind(ms(d.read_at))
-        .bind(ms(d.played_at))
-        .bind(ms(d.failed_at))
-        .bind(code)
-        .bind(&title)
-        .bind(&detail)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        for chunk in states.chunks(super::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE messages SET status = COALESCE(v.column2, messages.status), \
+                 status_updated_at = COALESCE(v.column3, messages.status_updated_at), \
+                 sent_at = v.column4, delivered_at = v.column5, read_at = v.column6, \
+                 played_at = v.column7, failed_at = v.column8, error_code = v.column9, \
+                 error_title = v.column10, error_detail = v.column11 \
+                 FROM (VALUES {}) AS v WHERE messages.id = v.column1",
+                super::value_rows(self.backend(), chunk.len(), 11)
+            );
+            with_tx!(self, |c| {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for (id, d) in chunk {
+                    let (code, title, detail) = match &d.error {
+                        Some(e) => (Some(e.code), Some(e.title.as_str()), e.detail.as_deref()),
+                        None => (None, None, None),
+                    };
+                    q = q
+                        .bind(*id)
+                        .bind(d.status.map(DeliveryStatus::as_str))
+                        .bind(ms(d.status_updated_at))
+                        .bind(ms(d.sent_at))
+                        .bind(ms(d.delivered_at))
+                        .bind(ms(d.read_at))
+                        .bind(ms(d.played_at))
+                        .bind(ms(d.failed_at))
+                        .bind(code)
+                        .bind(title)
+                        .bind(detail);
+                }
+                q.execute(c).await.map(|_| ())
+            })?;
+        }
         Ok(())
     }
 

@@ -297,6 +297,10 @@ fn placeholders(start: usize, n: usize) -> String {
         .join(", ")
 }
 
+/// Rows per multi-row statement: far below both backends' parameter limits, and a statement
+/// stays a few kilobytes.
+const ROWS_PER_STATEMENT: usize = 100;
+
 /// The placeholders of a multi-row `VALUES` with `rows` rows of `columns` parameters, bound
 /// row by row in order. dialect: SQLite gets anonymous `?`s: sqlx looks up each numbered
 /// parameter's name, which SQLite finds by walking a list, so binding `$N`s costs time

@@ -59,14 +59,26 @@ impl Tx {
 
     /// Removes a message's outbox row (accepted, failed for good, or reconciled by a status).
     pub async fn finish_send(&mut self, message_id: &str) -> Result<bool> {
-        let done = with_tx!(self, |c| sqlx::query(
-            "DELETE FROM outbox WHERE message_id = $1"
-        )
-        .bind(message_id)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
-        Ok(done == 1)
+        Ok(self.finish_sends(&[message_id]).await? == 1)
+    }
+
+    /// `finish_send` for many messages; returns how many rows went.
+    pub async fn finish_sends(&mut self, message_ids: &[&str]) -> Result<u64> {
+        let mut done = 0;
+        for chunk in message_ids.chunks(super::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "DELETE FROM outbox WHERE message_id IN ({})",
+                super::placeholders(1, chunk.len())
+            );
+            done += with_tx!(self, |c| {
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str()));
+                for id in chunk {
+                    q = q.bind(*id);
+                }
+                q.execute(c).await.map(|r| r.rows_affected())
+            })?;
+        }
+        Ok(done)
     }
 
     /// The (request hash, message id) an idempotency key was first used with, if any.

@@ -18,7 +18,7 @@ pub struct NewStatusEvent {
 }
 
 /// A recorded status not yet folded into its message.
-#[derive(Debug, Clone, sqlx::FromRow)]
+#[derive(Debug, Clone)]
 pub struct StoredStatus {
     pub status: String,
     pub occurred_at: i64,
@@ -48,26 +48,57 @@ impl Tx {
         Ok(done == 1)
     }
 
-    /// Statuses of `wamid` not yet applied, oldest first.
-    pub async fn unapplied_statuses(&mut self, wamid: &str) -> Result<Vec<StoredStatus>> {
-        Ok(with_tx!(self, |c| sqlx::query_as(
-            "SELECT status, occurred_at, errors FROM status_events \
-             WHERE wamid = $1 AND applied_at IS NULL ORDER BY occurred_at, id"
-        )
-        .bind(wamid)
-        .fetch_all(c)
-        .await)?)
+    /// Statuses of `wamids` not yet applied, oldest first, each with its wamid.
+    pub async fn unapplied_statuses(
+        &mut self,
+        wamids: &[&str],
+    ) -> Result<Vec<(String, StoredStatus)>> {
+        let mut found = Vec::new();
+        for chunk in wamids.chunks(super::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "SELECT wamid, status, occurred_at, errors FROM status_events \
+                 WHERE wamid IN ({}) AND applied_at IS NULL ORDER BY occurred_at, id",
+                super::placeholders(1, chunk.len())
+            );
+            let rows: Vec<(String, String, i64, Option<String>)> = with_tx!(self, |c| {
+                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                for wamid in chunk {
+                    q = q.bind(*wamid);
+                }
+                q.fetch_all(c).await
+            })?;
+            found.extend(
+                rows.into_iter()
+                    .map(|(wamid, status, occurred_at, errors)| {
+                        (
+                            wamid,
+                            StoredStatus {
+                                status,
+                                occurred_at,
+                                errors,
+                            },
+                        )
+                    }),
+            );
+        }
+        Ok(found)
     }
 
-    pub async fn mark_statuses_applied(&mut self, wamid: &str, now: Timestamp) -> Result<()> {
-        with_tx!(self, |c| sqlx::query(
-            "UPDATE status_events SET applied_at = $2 WHERE wamid = $1 AND applied_at IS NULL"
-        )
-        .bind(wamid)
-        .bind(now.0)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+    pub async fn mark_statuses_applied(&mut self, wamids: &[&str], now: Timestamp) -> Result<()> {
+        for chunk in wamids.chunks(super::ROWS_PER_STATEMENT) {
+            let sql = format!(
+                "UPDATE status_events SET applied_at = $1 WHERE wamid IN ({}) \
+                 AND applied_at IS NULL",
+                super::placeholders(2, chunk.len())
+            );
+            with_tx!(self, |c| {
+                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(now.0);
+                for wamid in chunk {
+                    q = q.bind(*wamid);
+                }
+                q.execute(c).await.map(|_| ())
+            })?;
+        }
         Ok(())
     }
 }
