@@ -198,7 +198,7 @@ fn outbox(f: &mut Figures, o: &OutboxResult) {
     f.against(Baseline(rate));
     f.add(
         keys[3],
-        format!("{at}: largest deviation"),
+        format!("{at}: largest deviation of a window's rate"),
         w.deviation_pct,
         "%",
     );

@@ -5,9 +5,12 @@
 
 use std::time::Duration;
 
+/// How much slower than the configured rate the schedule runs: 5 ms a second.
+const MARGIN: f64 = 0.005;
+
 /// Lateness the schedule makes up. Sends delayed by at most this much cannot crowd a window
-/// beyond the 10 ms-a-second margin of the interval (2 ms are left for network jitter).
-const CATCH_UP_MS: f64 = 8.0;
+/// beyond the margin of the interval (1 ms is left for network jitter).
+const CATCH_UP_MS: f64 = 4.0;
 
 /// The send schedule, driven by the caller's clock (milliseconds as f64 for sub-ms precision).
 #[derive(Debug, Clone)]
@@ -19,11 +22,11 @@ pub struct Pacer {
 }
 
 impl Pacer {
-    /// `per_second` = 0 disables pacing. The interval is stretched by 1 % (10 ms a second):
-    /// more than the lateness the schedule makes up plus the jitter between a send leaving and
-    /// arriving, so Meta never sees a window over the limit.
+    /// `per_second` = 0 disables pacing. The interval is stretched by the margin (5 ms a
+    /// second): more than the lateness the schedule makes up plus the jitter between a send
+    /// leaving and arriving, so Meta never sees a window over the limit.
     pub fn new(per_second: u32, now_ms: f64) -> Self {
-        let interval_ms = (per_second > 0).then(|| 1000.0 / f64::from(per_second) * 1.01);
+        let interval_ms = (per_second > 0).then(|| 1000.0 / f64::from(per_second) * (1.0 + MARGIN));
         Self {
             interval_ms,
             next_ms: now_ms,
@@ -40,11 +43,9 @@ impl Pacer {
                 ((self.next_ms - now_ms) * 1000.0).ceil() as u64,
             ));
         }
-        // Short lateness (timer ticks, a claim query) is made up; more means the sender was
-        // idle or stalled, and a fresh schedule starts instead of a catch-up burst.
-        if now_ms - self.next_ms > CATCH_UP_MS {
-            self.next_ms = now_ms;
-        }
+        // Short lateness (timer ticks, a claim query) is made up; of a longer one (the sender
+        // was idle or stalled) only that much, so no catch-up burst follows.
+        self.next_ms = self.next_ms.max(now_ms - CATCH_UP_MS);
         self.next_ms += interval;
         Ok(())
     }
@@ -91,7 +92,7 @@ mod tests {
     #[test]
     fn no_window_exceeds_the_rate_and_late_wake_ups_do_not_slow_it() {
         for rate in [1, 80, 1000] {
-            for late_ms in [0.0, 1.0] {
+            for late_ms in [0.0, 1.0, 3.0] {
                 let times = run(rate, 10.0, late_ms);
                 let max = max_in_window(&times, 1000.0);
                 assert!(
@@ -100,7 +101,7 @@ mod tests {
                 );
                 let avg = times.len() as f64 / 10.0;
                 assert!(
-                    avg >= f64::from(rate) * 0.99,
+                    avg >= f64::from(rate) * 0.994,
                     "rate {rate}, late {late_ms}: only {avg}/s"
                 );
             }
@@ -113,6 +114,19 @@ mod tests {
         assert!(p.try_take(0.0).is_ok());
         assert!(p.try_take(5_000.0).is_ok(), "after five idle seconds");
         assert!(p.try_take(5_000.0).is_err(), "but only one at once");
+    }
+
+    #[test]
+    fn a_long_stall_is_made_up_in_part() {
+        let mut p = Pacer::new(80, 0.0);
+        let interval = 1000.0 / 80.0 * (1.0 + MARGIN);
+        assert!(p.try_take(0.0).is_ok());
+        // 20 ms late for the second slot: 4 ms of it are made up.
+        let late = interval + 20.0;
+        assert!(p.try_take(late).is_ok());
+        let next = late - CATCH_UP_MS + interval;
+        assert!(p.try_take(next - 0.1).is_err());
+        assert!(p.try_take(next).is_ok());
     }
 
     #[test]
