@@ -410,7 +410,9 @@ impl Store {
     /// Inserts bodies in one transaction, as many rows per statement as the journal writer.
     pub async fn append_baseline(&self, rows: &[(i64, Vec<u8>)]) -> Result<()> {
         let mut tx = self.begin().await?;
-        for chunk in rows.chunks(50) {
+        for chunk in super::runs(self.backend, rows, |(_, body)| {
+            super::row_bytes(2, body.len())
+        }) {
             let sql = format!(
                 "INSERT INTO bench_baseline (received_at, body) VALUES {}",
                 super::value_rows(self.backend, chunk.len(), 2)

@@ -160,7 +160,11 @@ impl Tx {
                     _ => None,
                 })
                 .collect();
-            for chunk in rows.chunks(super::ROWS_PER_STATEMENT) {
+            let bytes = |(value, s): &(&str, &ContactSeen<'_>)| {
+                let text = value.len() + s.phone.map_or(0, str::len) + s.name.map_or(0, str::len);
+                super::row_bytes(5, text)
+            };
+            for chunk in super::runs(self.backend(), &rows, bytes) {
                 let sql = format!(
                     "INSERT INTO contacts ({column}, phone, profile_name, created_at, updated_at) \
                      VALUES {} ON CONFLICT ({column}) DO UPDATE SET \

@@ -18,7 +18,8 @@ pub struct StoredEvent {
 impl Tx {
     /// Appends `(kind, data)` events; they become visible when the transaction commits.
     pub async fn append_events(&mut self, events: &[(&str, String)], now: Timestamp) -> Result<()> {
-        for chunk in events.chunks(100) {
+        let bytes = |(kind, data): &(&str, String)| super::row_bytes(3, kind.len() + data.len());
+        for chunk in super::runs(self.backend(), events, bytes) {
             let sql = format!(
                 "INSERT INTO events (kind, data, created_at) VALUES {}",
                 super::value_rows(self.backend(), chunk.len(), 3)

@@ -117,7 +117,9 @@ impl Tx {
     /// Appends bodies (a group commit: the caller commits them together), many rows per
     /// statement.
     pub async fn append_journal(&mut self, entries: &[NewJournalEntry]) -> Result<()> {
-        for chunk in entries.chunks(50) {
+        for chunk in super::runs(self.backend(), entries, |e| {
+            super::row_bytes(5, e.body.len() + 16)
+        }) {
             let sql = format!(
                 "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) \
                  VALUES {}",

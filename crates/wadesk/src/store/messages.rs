@@ -56,7 +56,11 @@ impl Tx {
     /// whose wamid is already stored, or earlier in `messages`, is a duplicate and skipped).
     pub async fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<Vec<String>> {
         let mut inserted = Vec::with_capacity(messages.len());
-        for chunk in messages.chunks(50) {
+        let bytes = |m: &NewMessage| {
+            let text = m.text.as_deref().map_or(0, str::len);
+            super::row_bytes(16, 160 + 2 * text + m.content.to_string().len())
+        };
+        for chunk in super::runs(self.backend(), messages, bytes) {
             let sql = format!(
                 "INSERT INTO messages (id, wamid, conversation_id, direction, kind, text, content, \
                  reply_to, status, error_code, error_title, error_detail, author, created_at, \
@@ -166,7 +170,13 @@ impl Tx {
     /// Writes the derived delivery states of many messages.
     pub async fn set_deliveries(&mut self, states: &[(&str, &DeliveryState)]) -> Result<()> {
         let ms = |t: Option<Timestamp>| t.map(|t| t.0);
-        for chunk in states.chunks(super::ROWS_PER_STATEMENT) {
+        let bytes = |(_, d): &(&str, &DeliveryState)| {
+            let error = d.error.as_ref().map_or(0, |e| {
+                e.title.len() + e.detail.as_deref().map_or(0, str::len)
+            });
+            super::row_bytes(11, 48 + error)
+        };
+        for chunk in super::runs(self.backend(), states, bytes) {
             let sql = format!(
                 "UPDATE messages SET status = COALESCE(v.column2, messages.status), \
                  status_updated_at = COALESCE(v.column3, messages.status_updated_at), \
