@@ -197,7 +197,15 @@ impl Dispatcher {
                 return;
             };
             let now = self.clock.now();
-            let limit = i64::try_from(permits.available_permits() + 1).unwrap_or(1);
+            // A claim is a round trip: take a full set of sends even while some are in
+            // flight (two sets when nothing paces them); those beyond the free permits wait
+            // here for one, leased all the while.
+            let sets = if self.config.rate_per_second == 0 {
+                2
+            } else {
+                1
+            };
+            let limit = i64::try_from(self.config.concurrency.max(1) * sets).unwrap_or(1);
             let lease_until = now.plus_millis(millis(self.config.lease()));
             let batch = match self
                 .store
