@@ -9,6 +9,7 @@ pub mod config;
 pub mod delivery;
 pub mod demo;
 pub mod domain;
+pub mod group;
 pub mod http;
 pub mod inbox;
 pub mod ingest;

@@ -14,7 +14,7 @@ use std::{
 
 use tokio::sync::{mpsc, oneshot};
 
-use crate::{clock::Clock, store::Store};
+use crate::{clock::Clock, group, store::Store};
 
 /// Rows committed together at most (as the journal writer).
 const MAX_BATCH: usize = 512;
@@ -81,18 +81,8 @@ async fn round(store: &Store, bodies: Arc<Vec<Vec<u8>>>, producers: usize) -> Re
 async fn write(store: Store, mut rx: mpsc::Receiver<((i64, Vec<u8>), Reply)>) {
     let mut rows = Vec::with_capacity(MAX_BATCH);
     let mut replies = Vec::with_capacity(MAX_BATCH);
-    while let Some((row, reply)) = rx.recv().await {
-        rows.push(row);
-        replies.push(reply);
-        while rows.len() < MAX_BATCH {
-            match rx.try_recv() {
-                Ok((row, reply)) => {
-                    rows.push(row);
-                    replies.push(reply);
-                }
-                Err(_) => break,
-            }
-        }
+    while let Some(first) = rx.recv().await {
+        group::gather(first, &mut rx, MAX_BATCH, &mut rows, &mut replies);
         match store.append_baseline(&rows).await {
             Ok(()) => {
                 for reply in replies.drain(..) {
@@ -105,6 +95,5 @@ async fn write(store: Store, mut rx: mpsc::Receiver<((i64, Vec<u8>), Reply)>) {
                 }
             }
         }
-        rows.clear();
     }
 }

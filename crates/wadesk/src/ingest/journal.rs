@@ -5,7 +5,10 @@
 use std::sync::Arc;
 use tokio::sync::{Notify, mpsc, oneshot};
 
-use crate::store::{NewJournalEntry, Store};
+use crate::{
+    group,
+    store::{NewJournalEntry, Store},
+};
 
 /// Bodies committed together at most.
 const MAX_BATCH: usize = 512;
@@ -57,24 +60,14 @@ async fn run(
         // (SQLite's one writer may be applying a batch) joins this commit.
         let outcome = match store.begin().await {
             Ok(mut tx) => {
-                let (entry, reply) = first;
-                entries.push(entry);
-                replies.push(reply);
-                while entries.len() < MAX_BATCH {
-                    match rx.try_recv() {
-                        Ok((entry, reply)) => {
-                            entries.push(entry);
-                            replies.push(reply);
-                        }
-                        Err(_) => break,
-                    }
-                }
+                group::gather(first, &mut rx, MAX_BATCH, &mut entries, &mut replies);
                 match tx.append_journal(&entries).await {
                     Ok(()) => tx.commit().await,
                     Err(e) => Err(e),
                 }
             }
             Err(e) => {
+                replies.clear();
                 replies.push(first.1);
                 Err(e)
             }
@@ -93,6 +86,5 @@ async fn run(
                 }
             }
         }
-        entries.clear();
     }
 }

@@ -13,6 +13,7 @@ use crate::{
     clock::Clock,
     delivery,
     domain::{DeliveryStatus, MessageError, StatusUpdate, Timestamp},
+    group,
     realtime::{self, Bus, Event},
     store::{self, ClaimedSend, Store, StoreError, Tx},
 };
@@ -72,39 +73,35 @@ async fn run(
     clock: Arc<dyn Clock>,
     mut rx: mpsc::Receiver<(Ended, Reply)>,
 ) {
-    let mut group: Vec<Ended> = Vec::with_capacity(MAX_GROUP);
+    let mut ended: Vec<Ended> = Vec::with_capacity(MAX_GROUP);
     let mut replies: Vec<Reply> = Vec::with_capacity(MAX_GROUP);
-    while let Some((ended, reply)) = rx.recv().await {
-        group.push(ended);
-        replies.push(reply);
+    while let Some(first) = rx.recv().await {
         // The connection is taken before the queue is drained: what ends meanwhile joins.
         let outcome = match store.begin().await {
             Ok(mut tx) => {
-                while group.len() < MAX_GROUP {
-                    match rx.try_recv() {
-                        Ok((ended, reply)) => {
-                            group.push(ended);
-                            replies.push(reply);
-                        }
-                        Err(_) => break,
-                    }
-                }
-                match write(&mut tx, &group, clock.now()).await {
+                group::gather(first, &mut rx, MAX_GROUP, &mut ended, &mut replies);
+                match write(&mut tx, &ended, clock.now()).await {
                     Ok(()) => tx.commit().await,
                     Err(e) => Err(e),
                 }
             }
-            Err(e) => Err(e),
+            Err(e) => {
+                ended.clear();
+                replies.clear();
+                ended.push(first.0);
+                replies.push(first.1);
+                Err(e)
+            }
         };
         let results: Vec<Result<(), String>> = match outcome {
-            Ok(()) => vec![Ok(()); group.len()],
-            Err(e) if group.len() == 1 => vec![Err(e.to_string())],
+            Ok(()) => vec![Ok(()); ended.len()],
+            Err(e) if ended.len() == 1 => vec![Err(e.to_string())],
             Err(e) => {
-                tracing::warn!(error = %e, sends = group.len(), "recording a group of sends failed; recording them one by one");
-                let mut results = Vec::with_capacity(group.len());
-                for ended in &group {
+                tracing::warn!(error = %e, sends = ended.len(), "recording a group of sends failed; recording them one by one");
+                let mut results = Vec::with_capacity(ended.len());
+                for one_send in &ended {
                     results.push(
-                        one(&store, ended, clock.now())
+                        one(&store, one_send, clock.now())
                             .await
                             .map_err(|e| e.to_string()),
                     );
@@ -118,7 +115,6 @@ async fn run(
         for (reply, result) in replies.drain(..).zip(results) {
             let _ = reply.send(result);
         }
-        group.clear();
     }
 }
 
