@@ -3,6 +3,8 @@
 //! before anything is written; the messages of many bodies are then stored with a few
 //! multi-row statements. Duplicates (same wamid, same (wamid, status)) are no-ops.
 
+use std::collections::{HashMap, HashSet};
+
 use whatsapp::{
     MessagesValue, Notification, Status,
     webhook::{Contact, InboundMessage},
@@ -132,32 +134,26 @@ async fn store_messages(
             at: m.received_at,
         })
         .collect();
-    let contacts = tx.upsert_contacts(&seen).await?;
-    let contact_of = |key: &ContactKey| {
-        contacts
-            .iter()
-            .find(|(k, _)| k == key)
-            .map(|&(_, id)| id)
-            .ok_or_else(|| store::StoreError::Corrupt(format!("no contact for {key:?}")))
-    };
+    let contacts: HashMap<ContactKey, i64> = tx.upsert_contacts(&seen).await?.into_iter().collect();
     let mut wanted = Vec::with_capacity(incoming.len());
     for m in incoming {
-        wanted.push((
-            contact_of(&m.key)?,
-            m.phone_number_id.as_str(),
-            m.record.created_at,
-        ));
+        let contact = contacts
+            .get(&m.key)
+            .ok_or_else(|| store::StoreError::Corrupt(format!("no contact for {:?}", m.key)))?;
+        wanted.push((*contact, m.phone_number_id.as_str(), m.record.created_at));
     }
-    let conversations = tx.ensure_conversations(&wanted).await?;
+    let conversations: HashMap<(i64, String), i64> = tx
+        .ensure_conversations(&wanted)
+        .await?
+        .into_iter()
+        .map(|c| ((c.contact_id, c.phone_number_id), c.id))
+        .collect();
     let mut rows = Vec::with_capacity(incoming.len());
     for (m, (contact_id, pnid, _)) in incoming.iter().zip(&wanted) {
-        let conversation_id = conversations
-            .iter()
-            .find(|c| c.contact_id == *contact_id && c.phone_number_id == *pnid)
-            .map(|c| c.id)
-            .ok_or_else(|| {
-                store::StoreError::Corrupt(format!("no conversation for {}", m.wamid))
-            })?;
+        let key = (*contact_id, (*pnid).to_owned());
+        let conversation_id = *conversations.get(&key).ok_or_else(|| {
+            store::StoreError::Corrupt(format!("no conversation for {}", m.wamid))
+        })?;
         rows.push(NewMessage {
             id: uuid::Uuid::now_v7().to_string(),
             wamid: Some(m.wamid.clone()),
@@ -174,12 +170,13 @@ async fn store_messages(
         });
     }
     let inserted = tx.insert_messages(&rows).await?;
+    let inserted: HashSet<&str> = inserted.iter().map(String::as_str).collect();
     // In arrival order, whatever order the database answered in.
     let stored: Vec<(&Incoming, &NewMessage, i64)> = incoming
         .iter()
         .zip(&rows)
         .zip(&wanted)
-        .filter(|((_, row), _)| inserted.contains(&row.id))
+        .filter(|((_, row), _)| inserted.contains(row.id.as_str()))
         .map(|((m, row), (contact_id, _, _))| (*m, row, *contact_id))
         .collect();
     let notes: Vec<MessageNote<'_>> = stored

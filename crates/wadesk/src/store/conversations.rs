@@ -8,7 +8,7 @@ use crate::domain::{
 };
 
 /// How a contact is identified: WhatsApp id, or business-scoped user id when no number is known.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum ContactKey {
     WaId(String),
     Bsuid(String),
@@ -137,18 +137,15 @@ impl Tx {
         &mut self,
         seen: &[ContactSeen<'_>],
     ) -> Result<Vec<(ContactKey, i64)>> {
-        // One row per key (a statement may not touch a row twice).
-        let mut merged: Vec<ContactSeen<'_>> = Vec::with_capacity(seen.len());
-        for s in seen {
-            match merged.iter_mut().find(|m| m.key == s.key) {
-                Some(m) => {
-                    m.phone = m.phone.or(s.phone);
-                    m.name = s.name.or(m.name);
-                    m.at = m.at.max(s.at);
-                }
-                None => merged.push(s.clone()),
-            }
-        }
+        let merged = super::merge_by(
+            seen.iter().cloned(),
+            |s| s.key,
+            |kept, later| {
+                kept.phone = kept.phone.or(later.phone);
+                kept.name = later.name.or(kept.name);
+                kept.at = kept.at.max(later.at);
+            },
+        );
         let mut ids = Vec::with_capacity(merged.len());
         for column in ["wa_id", "bsuid"] {
             let rows: Vec<(&str, &ContactSeen<'_>)> = merged
@@ -240,13 +237,11 @@ impl Tx {
         &mut self,
         wanted: &[(i64, &str, Timestamp)],
     ) -> Result<Vec<ConversationKey>> {
-        let mut merged: Vec<(i64, &str, Timestamp)> = Vec::with_capacity(wanted.len());
-        for &(contact, pnid, at) in wanted {
-            match merged.iter_mut().find(|m| m.0 == contact && m.1 == pnid) {
-                Some(m) => m.2 = m.2.min(at),
-                None => merged.push((contact, pnid, at)),
-            }
-        }
+        let merged = super::merge_by(
+            wanted.iter().copied(),
+            |&(contact, pnid, _)| (contact, pnid),
+            |kept, later| kept.2 = kept.2.min(later.2),
+        );
         let mut out = Vec::with_capacity(merged.len());
         for chunk in merged.chunks(super::ROWS_PER_STATEMENT) {
             let sql = format!(
@@ -300,28 +295,24 @@ impl Tx {
             inbound_at: Option<i64>,
             unread: i64,
         }
-        let mut merged: Vec<Merged<'_>> = Vec::with_capacity(notes.len());
-        for n in notes {
-            let inbound_at = n.inbound.then_some(n.at.0);
-            let unread = i64::from(n.unread);
-            match merged.iter_mut().find(|m| m.id == n.conversation_id) {
-                Some(m) => {
-                    if n.at.0 >= m.at {
-                        m.message_id = n.message_id;
-                        m.at = n.at.0;
-                    }
-                    m.inbound_at = m.inbound_at.max(inbound_at);
-                    m.unread += unread;
+        let merged = super::merge_by(
+            notes.iter().map(|n| Merged {
+                id: n.conversation_id,
+                message_id: n.message_id,
+                at: n.at.0,
+                inbound_at: n.inbound.then_some(n.at.0),
+                unread: i64::from(n.unread),
+            }),
+            |m| m.id,
+            |kept, later| {
+                if later.at >= kept.at {
+                    kept.message_id = later.message_id;
+                    kept.at = later.at;
                 }
-                None => merged.push(Merged {
-                    id: n.conversation_id,
-                    message_id: n.message_id,
-                    at: n.at.0,
-                    inbound_at,
-                    unread,
-                }),
-            }
-        }
+                kept.inbound_at = kept.inbound_at.max(later.inbound_at);
+                kept.unread += later.unread;
+            },
+        );
         for chunk in merged.chunks(super::ROWS_PER_STATEMENT) {
             // VALUES columns are column1… on both backends.
             let sql = format!(

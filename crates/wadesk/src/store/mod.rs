@@ -20,7 +20,12 @@ mod statuses;
 mod tokens;
 mod users;
 
-use std::{str::FromStr, time::Duration};
+use std::{
+    collections::{HashMap, hash_map::Entry},
+    hash::Hash,
+    str::FromStr,
+    time::Duration,
+};
 
 use sqlx::{
     PgPool, Postgres, Sqlite, SqlitePool, Transaction,
@@ -332,6 +337,28 @@ fn runs<T>(backend: Backend, rows: &[T], bytes: impl Fn(&T) -> usize) -> Vec<&[T
     out
 }
 
+/// Folds rows that share a key into the first of them (`fold(kept, later)`), in first-seen
+/// order: a multi-row upsert may not touch a row twice, so one row must say what the rows
+/// would have done one by one.
+fn merge_by<T, K: Hash + Eq>(
+    rows: impl IntoIterator<Item = T>,
+    key: impl Fn(&T) -> K,
+    fold: impl Fn(&mut T, T),
+) -> Vec<T> {
+    let mut index = HashMap::new();
+    let mut merged: Vec<T> = Vec::new();
+    for row in rows {
+        match index.entry(key(&row)) {
+            Entry::Occupied(at) => fold(&mut merged[*at.get()], row),
+            Entry::Vacant(at) => {
+                at.insert(merged.len());
+                merged.push(row);
+            }
+        }
+    }
+    merged
+}
+
 /// Estimated wire bytes of a row of `params` parameters whose text and blobs total `data`.
 fn row_bytes(params: usize, data: usize) -> usize {
     params * (PARAM_BYTES + 8) + data
@@ -458,6 +485,13 @@ mod tests {
         let huge = vec![1_000_000usize; 3];
         assert_eq!(runs(Backend::Postgres, &huge, |r| *r).len(), 3, "one each");
         assert!(runs(Backend::Postgres, &Vec::<usize>::new(), |r| *r).is_empty());
+    }
+
+    #[test]
+    fn merging_keeps_first_seen_order_and_folds_later_rows_in() {
+        let rows = [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5)];
+        let merged = merge_by(rows, |r| r.0, |kept, later| kept.1 += later.1);
+        assert_eq!(merged, vec![("a", 4), ("b", 7), ("c", 4)]);
     }
 
     #[test]
