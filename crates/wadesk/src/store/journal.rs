@@ -118,7 +118,7 @@ impl Tx {
     /// statement.
     pub async fn append_journal(&mut self, entries: &[NewJournalEntry]) -> Result<()> {
         for chunk in super::runs(self.backend(), entries, |e| {
-            super::row_bytes(5, e.body.len() + 16)
+            super::row_bytes(5, e.source.len() + e.signature.len() + e.body.len())
         }) {
             let sql = format!(
                 "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) \

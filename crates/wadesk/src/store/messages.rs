@@ -56,11 +56,18 @@ impl Tx {
     /// whose wamid is already stored, or earlier in `messages`, is a duplicate and skipped).
     pub async fn insert_messages(&mut self, messages: &[NewMessage]) -> Result<Vec<String>> {
         let mut inserted = Vec::with_capacity(messages.len());
-        let bytes = |m: &NewMessage| {
-            let text = m.text.as_deref().map_or(0, str::len);
-            super::row_bytes(16, 160 + 2 * text + m.content.to_string().len())
+        let rows: Vec<(&NewMessage, String)> = messages
+            .iter()
+            .map(|m| (m, m.content.to_string()))
+            .collect();
+        // The id, wamid, kind, status and times take about 160 bytes.
+        let bytes = |(m, content): &(&NewMessage, String)| {
+            super::row_bytes(
+                16,
+                160 + m.text.as_deref().map_or(0, str::len) + content.len(),
+            )
         };
-        for chunk in super::runs(self.backend(), messages, bytes) {
+        for chunk in super::runs(self.backend(), &rows, bytes) {
             let sql = format!(
                 "INSERT INTO messages (id, wamid, conversation_id, direction, kind, text, content, \
                  reply_to, status, error_code, error_title, error_detail, author, created_at, \
@@ -69,11 +76,8 @@ impl Tx {
             );
             let ids: Vec<(String,)> = with_tx!(self, |c| {
                 let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
-                for m in chunk {
-                    let (code, title, detail) = match &m.error {
-                        Some(e) => (Some(e.code), Some(e.title.clone()), e.detail.clone()),
-                        None => (None, None, None),
-                    };
+                for (m, content) in chunk {
+                    let error = m.error.as_ref();
                     let failed_at = (m.status == DeliveryStatus::Failed).then_some(m.created_at.0);
                     q = q
                         .bind(&m.id)
@@ -82,12 +86,12 @@ impl Tx {
                         .bind(m.direction.as_str())
                         .bind(m.kind.as_str())
                         .bind(&m.text)
-                        .bind(m.content.to_string())
+                        .bind(content.as_str())
                         .bind(&m.reply_to)
                         .bind(m.status.as_str())
-                        .bind(code)
-                        .bind(title)
-                        .bind(detail)
+                        .bind(error.map(|e| e.code))
+                        .bind(error.map(|e| e.title.as_str()))
+                        .bind(error.and_then(|e| e.detail.as_deref()))
                         .bind(&m.author)
                         .bind(m.created_at.0)
                         .bind(m.created_at.0)
