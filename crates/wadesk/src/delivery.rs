@@ -57,63 +57,52 @@ pub async fn record(tx: &mut Tx, updates: &[(&str, StatusUpdate)]) -> store::Res
             changed[i] |= messages[i].delivery.apply(update);
         }
     }
-    let states: Vec<(&str, &DeliveryState)> = messages
-        .iter()
-        .zip(&changed)
-        .filter(|(_, changed)| **changed)
-        .map(|(m, _)| (m.id.as_str(), &m.delivery))
-        .collect();
-    tx.set_deliveries(&states).await?;
+    save(tx, &messages, &changed).await?;
     Ok(messages)
 }
 
 /// Applies every recorded, unapplied status of the outbound messages' wamids, updating
-/// `messages` in place. Returns the ids of those that changed.
-pub async fn settle(
-    tx: &mut Tx,
-    messages: &mut [Message],
-    now: Timestamp,
-) -> store::Result<Vec<String>> {
+/// `messages` in place. Returns whether any changed.
+pub async fn settle(tx: &mut Tx, messages: &mut [Message], now: Timestamp) -> store::Result<bool> {
     let wamids: Vec<&str> = messages
         .iter()
         .filter(|m| m.direction == Direction::Outbound)
         .filter_map(|m| m.wamid.as_deref())
         .collect();
     if wamids.is_empty() {
-        return Ok(Vec::new());
+        return Ok(false);
     }
     let pending = tx.unapplied_statuses(&wamids).await?;
     if pending.is_empty() {
-        return Ok(Vec::new());
+        return Ok(false);
     }
-    let settled: Vec<&str> = pending.iter().map(|(w, _)| w.as_str()).collect();
-    tx.mark_statuses_applied(&settled, now).await?;
-    let mut changed = Vec::new();
-    for m in messages.iter_mut() {
-        let Some(wamid) = m
-            .wamid
-            .as_deref()
-            .filter(|_| m.direction == Direction::Outbound)
-        else {
-            continue;
-        };
-        let mut any = false;
-        for update in pending
-            .iter()
-            .filter(|(w, _)| w == wamid)
-            .filter_map(|(_, s)| update_of(s))
-        {
-            any |= m.delivery.apply(&update);
-        }
-        if any {
-            changed.push(m.id.clone());
-        }
-    }
+    tx.mark_statuses_applied(&wamids, now).await?;
+    // Only outbound wamids were asked for, so a status matches no inbound message.
+    let changed: Vec<bool> = messages
+        .iter_mut()
+        .map(|m| {
+            let mut any = false;
+            for (wamid, status) in &pending {
+                if m.wamid.as_ref() == Some(wamid)
+                    && let Some(update) = update_of(status)
+                {
+                    any |= m.delivery.apply(&update);
+                }
+            }
+            any
+        })
+        .collect();
+    save(tx, messages, &changed).await?;
+    Ok(changed.contains(&true))
+}
+
+/// Writes the delivery states of the messages marked changed.
+async fn save(tx: &mut Tx, messages: &[Message], changed: &[bool]) -> store::Result<()> {
     let states: Vec<(&str, &DeliveryState)> = messages
         .iter()
-        .filter(|m| changed.contains(&m.id))
-        .map(|m| (m.id.as_str(), &m.delivery))
+        .zip(changed)
+        .filter(|(_, changed)| **changed)
+        .map(|(m, _)| (m.id.as_str(), &m.delivery))
         .collect();
-    tx.set_deliveries(&states).await?;
-    Ok(changed)
+    tx.set_deliveries(&states).await
 }

@@ -254,7 +254,7 @@ async fn apply_status(
     if !tx.insert_status_event(event).await? {
         return Ok(());
     }
-    let message = match tx.message_by_wamid(&event.wamid).await? {
+    let mut message = match tx.message_by_wamid(&event.wamid).await? {
         Some(m) => m,
         None => {
             // The status raced ahead of our record of the send response (or the response was
@@ -263,10 +263,9 @@ async fn apply_status(
                 return Ok(());
             };
             match tx.message(id).await? {
-                Some(m) if m.direction == Direction::Outbound && m.wamid.is_none() => {
+                Some(mut m) if m.direction == Direction::Outbound && m.wamid.is_none() => {
                     tx.attach_wamid(&m.id, &event.wamid).await?;
                     tx.finish_send(&m.id).await?;
-                    let mut m = m;
                     m.wamid = Some(event.wamid.clone());
                     m
                 }
@@ -274,11 +273,7 @@ async fn apply_status(
             }
         }
     };
-    let mut message = message;
-    if !delivery::settle(tx, std::slice::from_mut(&mut message), now)
-        .await?
-        .is_empty()
-    {
+    if delivery::settle(tx, std::slice::from_mut(&mut message), now).await? {
         events.extend(Event::message_updated(&message.id, message.conversation_id));
     }
     Ok(())
