@@ -3,7 +3,7 @@
 use sqlx::AssertSqlSafe;
 
 use super::{
-    Arg, Filter, Result, Store, Tx, bind_all,
+    Arg, Backend, Filter, Result, Store, Tx, bind_all,
     rows::{MESSAGE_COLUMNS, MessageRow, messages},
     with_pool, with_tx,
 };
@@ -152,11 +152,18 @@ impl Tx {
     /// `attach_wamid` for many `(message id, wamid)`; returns the ids that took their wamid.
     pub async fn attach_wamids(&mut self, pairs: &[(&str, &str)]) -> Result<Vec<String>> {
         let mut attached = Vec::with_capacity(pairs.len());
+        // dialect: SQLite would find the rows through the wamid index (every queued send's
+        // wamid is NULL) and scan the VALUES for each, thousands of rows a statement; a unary
+        // `+` keeps that term off the index, so the rows are found by id.
+        let wamid = match self.backend() {
+            Backend::Sqlite => "+messages.wamid",
+            Backend::Postgres => "messages.wamid",
+        };
         for chunk in pairs.chunks(super::ROWS_PER_STATEMENT) {
             // VALUES columns are column1… on both backends.
             let sql = format!(
                 "UPDATE messages SET wamid = v.column2 FROM (VALUES {}) AS v \
-                 WHERE messages.id = v.column1 AND messages.wamid IS NULL RETURNING messages.id",
+                 WHERE messages.id = v.column1 AND {wamid} IS NULL RETURNING messages.id",
                 super::value_rows(self.backend(), chunk.len(), 2)
             );
             let ids: Vec<(String,)> = with_tx!(self, |c| {
