@@ -4,20 +4,20 @@
 
 use std::{
     sync::{
-        Arc,
+        Arc, Mutex, PoisonError,
         atomic::{AtomicBool, Ordering},
     },
     time::{Duration, Instant},
 };
 
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, OwnedSemaphorePermit, Semaphore, mpsc};
 use tokio_util::sync::CancellationToken;
 use whatsapp::{CallError, GraphClient, OutgoingContent, SendRequest, send::ReplyContext};
 
 use super::{
     outcomes::{Ended, Outcome, Recorder},
     policy::{Decision, decide},
-    rate::Pacer,
+    rate::{Pacer, Start, Ticket, Window},
 };
 use crate::{
     clock::Clock,
@@ -53,6 +53,91 @@ async fn lost(lead: &mut crate::store::Leadership) {
             return;
         }
     }
+}
+
+/// Sends claimed at once: a quarter second of sends when paced (a claimed send waits at most
+/// two sets, far within its lease), at most one per permit; two per permit when unpaced.
+fn claim_set(per_second: u32, concurrency: usize) -> usize {
+    let concurrency = concurrency.max(1);
+    if per_second == 0 {
+        return 2 * concurrency;
+    }
+    usize::try_from(per_second / 4)
+        .unwrap_or(usize::MAX)
+        .clamp(1, concurrency)
+}
+
+/// The one-second window of a dispatch, shared with its calls.
+#[derive(Clone)]
+struct SharedWindow {
+    window: Arc<Mutex<Window>>,
+    ended: Arc<Notify>,
+    start: Instant,
+}
+
+impl SharedWindow {
+    fn new(per_second: u32, start: Instant) -> Self {
+        Self {
+            window: Arc::new(Mutex::new(Window::new(per_second))),
+            ended: Arc::new(Notify::new()),
+            start,
+        }
+    }
+
+    fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
+        self.window.lock().unwrap_or_else(PoisonError::into_inner)
+    }
+
+    /// Until the window lets the next send start.
+    async fn wait(&self, now_ms: impl Fn() -> f64) {
+        loop {
+            let ended = self.ended.notified();
+            let start = self.lock().start(now_ms());
+            match start {
+                Start::Now => return,
+                Start::At(at) => {
+                    let wait = Duration::from_secs_f64((at - now_ms()).max(0.0) / 1000.0);
+                    tokio::time::sleep(wait).await;
+                }
+                Start::AfterAnEnd(latest) => {
+                    let wait = Duration::from_secs_f64((latest - now_ms()).max(0.0) / 1000.0);
+                    tokio::select! {
+                        _ = ended => {}
+                        _ = tokio::time::sleep(wait) => {}
+                    }
+                }
+            }
+        }
+    }
+
+    fn begin(&self) -> Started {
+        let now_ms = self.start.elapsed().as_secs_f64() * 1000.0;
+        Started {
+            ticket: self.lock().begin(now_ms),
+            shared: self.clone(),
+        }
+    }
+}
+
+/// A call's place in the window; dropping it records the call's end.
+struct Started {
+    shared: SharedWindow,
+    ticket: Ticket,
+}
+
+impl Drop for Started {
+    fn drop(&mut self) {
+        let now_ms = self.shared.start.elapsed().as_secs_f64() * 1000.0;
+        self.shared.lock().end(self.ticket, now_ms);
+        self.shared.ended.notify_one();
+    }
+}
+
+/// A Graph call in flight: its permit and its place in the window, both given back when the
+/// call is over.
+struct Call {
+    _permit: OwnedSemaphorePermit,
+    _started: Started,
 }
 
 fn millis(d: Duration) -> i64 {
@@ -172,12 +257,58 @@ impl Dispatcher {
         let start = Instant::now();
         let now_ms = || start.elapsed().as_secs_f64() * 1000.0;
         let mut pacer = Pacer::new(self.config.rate_per_second, now_ms());
+        let window = SharedWindow::new(self.config.rate_per_second, start);
         let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
         let recorder = Recorder::spawn(self.store.clone(), self.bus.clone(), self.clock.clone());
+        // Claims overlap pacing: a claimer keeps up to two sets of sends waiting, so a
+        // claim's round trip never delays a send's slot.
+        let set = claim_set(self.config.rate_per_second, self.config.concurrency);
+        let (queue, mut claimed) = mpsc::channel(2 * set);
+        let stop = cancel.child_token();
+        let _stop_claimer = stop.clone().drop_guard();
+        tokio::spawn(self.clone().claim(queue, set, stop));
         loop {
-            if cancel.is_cancelled() {
+            let Ok(permit) = permits.clone().acquire_owned().await else {
                 return;
+            };
+            let send = tokio::select! {
+                _ = cancel.cancelled() => None,
+                send = claimed.recv() => send,
+            };
+            let Some(send) = send else {
+                // Cancelled: give back what waits so a restart need not wait for leases.
+                claimed.close();
+                while let Some(send) = claimed.recv().await {
+                    self.release(&send).await;
+                }
+                return;
+            };
+            if self.paused.load(Ordering::SeqCst) {
+                self.release(&send).await;
+                continue;
             }
+            window.wait(now_ms).await;
+            while let Err(wait) = pacer.try_take(now_ms()) {
+                tokio::time::sleep(wait).await;
+            }
+            let call = Call {
+                _permit: permit,
+                _started: window.begin(),
+            };
+            let (this, recorder) = (self.clone(), recorder.clone());
+            tokio::spawn(async move { this.attempt(send, &recorder, call).await });
+        }
+    }
+
+    /// Claims due sends into `queue` a set at a time while there is room for a whole set,
+    /// until `stop`.
+    async fn claim(
+        self: Arc<Self>,
+        queue: mpsc::Sender<ClaimedSend>,
+        set: usize,
+        stop: CancellationToken,
+    ) {
+        while !stop.is_cancelled() {
             let wait = match self.store.pause_of(&self.phone_number_id).await {
                 Ok(Some(_)) => Some(Duration::from_secs(5)),
                 Ok(None) => {
@@ -190,23 +321,19 @@ impl Dispatcher {
                 }
             };
             if let Some(wait) = wait {
-                self.idle(&cancel, wait).await;
+                self.idle(&stop, wait).await;
                 continue;
             }
-            let Ok(first) = permits.clone().acquire_owned().await else {
+            let room = tokio::select! {
+                _ = stop.cancelled() => return,
+                room = queue.reserve_many(set) => room,
+            };
+            let Ok(room) = room else {
                 return;
             };
             let now = self.clock.now();
-            // A claim is a round trip: take a full set of sends even while some are in
-            // flight (two sets when nothing paces them); those beyond the free permits wait
-            // here for one, leased all the while.
-            let sets = if self.config.rate_per_second == 0 {
-                2
-            } else {
-                1
-            };
-            let limit = i64::try_from(self.config.concurrency.max(1) * sets).unwrap_or(1);
             let lease_until = now.plus_millis(millis(self.config.lease()));
+            let limit = i64::try_from(set).unwrap_or(1);
             let batch = match self
                 .store
                 .claim_sends(&self.phone_number_id, &self.owner, now, lease_until, limit)
@@ -215,43 +342,23 @@ impl Dispatcher {
                 Ok(b) => b,
                 Err(e) => {
                     tracing::error!(error = %e, "outbox: claim failed");
-                    drop(first);
-                    self.idle(&cancel, Duration::from_secs(1)).await;
+                    self.idle(&stop, Duration::from_secs(1)).await;
                     continue;
                 }
             };
             if batch.is_empty() {
-                drop(first);
+                drop(room);
                 let wait = match self.store.next_send_due(&self.phone_number_id).await {
                     Ok(Some(due)) => Duration::from_millis(
                         u64::try_from((due.0 - now.0).clamp(1, 1000)).unwrap_or(1000),
                     ),
                     _ => Duration::from_secs(1),
                 };
-                self.idle(&cancel, wait).await;
+                self.idle(&stop, wait).await;
                 continue;
             }
-            let mut first = Some(first);
-            for send in batch {
-                if self.paused.load(Ordering::SeqCst) || cancel.is_cancelled() {
-                    self.release(&send).await;
-                    continue;
-                }
-                while let Err(wait) = pacer.try_take(now_ms()) {
-                    tokio::time::sleep(wait).await;
-                }
-                let permit = match first.take() {
-                    Some(p) => p,
-                    None => match permits.clone().acquire_owned().await {
-                        Ok(p) => p,
-                        Err(_) => return,
-                    },
-                };
-                let (this, recorder) = (self.clone(), recorder.clone());
-                tokio::spawn(async move {
-                    this.attempt(send, &recorder).await;
-                    drop(permit);
-                });
+            for (slot, send) in room.zip(batch) {
+                slot.send(send);
             }
         }
     }
@@ -287,12 +394,17 @@ impl Dispatcher {
         }
     }
 
-    async fn attempt(&self, send: ClaimedSend, recorder: &Recorder) {
+    /// Makes the `call`; how it ended is recorded after the call is over (its permit given
+    /// back), so a slow commit does not hold up sends.
+    async fn attempt(&self, send: ClaimedSend, recorder: &Recorder, call: Call) {
         let result = match request_of(&send) {
             Ok(req) => {
-                self.graph
+                let result = self
+                    .graph
                     .send_message(self.token.expose(), &self.phone_number_id, &req)
-                    .await
+                    .await;
+                drop(call);
+                result
             }
             Err(reason) => {
                 let error = MessageError {
@@ -410,5 +522,23 @@ impl Dispatcher {
             self.bus.publish(&self.store, &paused, now).await?;
         }
         Ok(())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_paced_claim_holds_a_quarter_second_of_sends_at_most_one_per_permit() {
+        assert_eq!(claim_set(80, 32), 20);
+        assert_eq!(claim_set(1000, 32), 32);
+        assert_eq!(
+            claim_set(1, 32),
+            1,
+            "a slow rate never claims more than it sends soon"
+        );
+        assert_eq!(claim_set(0, 32), 64, "unpaced: two per permit");
+        assert_eq!(claim_set(80, 0), 1);
     }
 }

@@ -3,7 +3,7 @@
 //! the wake-up, sets the next slot — but one that was idle does not bank a burst, so no
 //! one-second window carries more than the configured rate.
 
-use std::time::Duration;
+use std::{collections::VecDeque, time::Duration};
 
 /// How much slower than the configured rate the schedule runs: 6 ms a second.
 const MARGIN: f64 = 0.006;
@@ -49,6 +49,93 @@ impl Pacer {
         self.next_ms = self.next_ms.max(now_ms - CATCH_UP_MS);
         self.next_ms += interval;
         Ok(())
+    }
+}
+
+/// What the one-second window says about starting the next send.
+#[derive(Debug, Clone, Copy, PartialEq)]
+pub enum Start {
+    Now,
+    /// At this time (ms, the caller's clock).
+    At(f64),
+    /// When the send `per_second` sends back has ended (Meta may not have received it yet),
+    /// or at this time at the latest.
+    AfterAnEnd(f64),
+}
+
+/// A call still unanswered this long after it started is taken to have reached Meta by then,
+/// so one hung connection cannot stop sending for its whole timeout.
+const LONGEST_TRANSIT_MS: f64 = 2000.0;
+
+/// Which send a ticket is for, to record its end.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Ticket(u64);
+
+/// A guarantee on what Meta sees, whatever happens between a send leaving and arriving (a new
+/// connection, a slow network, a late task): Meta receives each send after its call started and
+/// before it ended, so a send that starts at least a second after the send `per_second` before
+/// it ended cannot make `per_second + 1` arrivals in one second. The schedule is a little slower
+/// than the rate, so this only holds a send back after a slow call.
+#[derive(Debug, Clone)]
+pub struct Window {
+    per_second: usize,
+    /// Start and end times of the last `per_second` sends, oldest first (no end while in
+    /// flight).
+    ends: VecDeque<(f64, Option<f64>)>,
+    /// The ticket of `ends[0]`.
+    first: u64,
+}
+
+impl Window {
+    /// `per_second` = 0: no window.
+    pub fn new(per_second: u32) -> Self {
+        let per_second = usize::try_from(per_second).unwrap_or(usize::MAX);
+        Self {
+            per_second,
+            ends: VecDeque::with_capacity(per_second.min(4096)),
+            first: 0,
+        }
+    }
+
+    /// Whether a send may start at `now_ms`.
+    pub fn start(&self, now_ms: f64) -> Start {
+        if self.per_second == 0 || self.ends.len() < self.per_second {
+            return Start::Now;
+        }
+        let Some(&(started, ended)) = self.ends.front() else {
+            return Start::Now;
+        };
+        let latest = started + LONGEST_TRANSIT_MS + 1000.0;
+        match ended {
+            _ if now_ms >= latest => Start::Now,
+            None => Start::AfterAnEnd(latest),
+            Some(end) if now_ms >= end + 1000.0 => Start::Now,
+            Some(end) => Start::At(end + 1000.0),
+        }
+    }
+
+    /// Records that a send started at `now_ms` (after `start` said `Now`).
+    pub fn begin(&mut self, now_ms: f64) -> Ticket {
+        let ticket = Ticket(self.first + self.ends.len() as u64);
+        if self.per_second == 0 {
+            return ticket;
+        }
+        if self.ends.len() == self.per_second {
+            self.ends.pop_front();
+            self.first += 1;
+        }
+        self.ends.push_back((now_ms, None));
+        ticket
+    }
+
+    /// Records that the call of `ticket` ended at `now_ms`.
+    pub fn end(&mut self, ticket: Ticket, now_ms: f64) {
+        let Some(i) = ticket.0.checked_sub(self.first) else {
+            return;
+        };
+        if let Some((_, end)) = usize::try_from(i).ok().and_then(|i| self.ends.get_mut(i)) {
+            *end = Some(now_ms);
+        }
     }
 }
 
@@ -135,6 +222,68 @@ mod tests {
         let mut p = Pacer::new(0, 0.0);
         for _ in 0..10_000 {
             assert!(p.try_take(0.0).is_ok());
+        }
+    }
+
+    #[test]
+    fn a_send_waits_a_second_after_the_end_of_the_send_a_rate_before() {
+        let mut w = Window::new(3);
+        let t: Vec<Ticket> = [0.0, 10.0, 20.0].iter().map(|&at| w.begin(at)).collect();
+        let latest = LONGEST_TRANSIT_MS + 1000.0;
+        assert_eq!(
+            w.start(21.0),
+            Start::AfterAnEnd(latest),
+            "the first is in flight"
+        );
+        w.end(t[1], 40.0);
+        w.end(t[2], 45.0);
+        assert_eq!(
+            w.start(50.0),
+            Start::AfterAnEnd(latest),
+            "the oldest counts"
+        );
+        // The first took 30 ms (a new connection): the fourth waits until a second after.
+        w.end(t[0], 30.0);
+        assert_eq!(w.start(50.0), Start::At(1030.0));
+        assert_eq!(w.start(1030.0), Start::Now);
+        let fourth = w.begin(1030.0);
+        assert_eq!(w.start(1030.0), Start::At(1040.0), "then the second's end");
+        w.end(fourth, 1031.0);
+    }
+
+    #[test]
+    fn a_hung_call_holds_sending_back_only_so_long() {
+        let mut w = Window::new(2);
+        w.begin(0.0);
+        let second = w.begin(5.0);
+        w.end(second, 6.0);
+        let latest = LONGEST_TRANSIT_MS + 1000.0;
+        assert_eq!(w.start(1500.0), Start::AfterAnEnd(latest));
+        assert_eq!(w.start(latest), Start::Now);
+    }
+
+    #[test]
+    fn the_window_stays_out_of_the_way_of_calls_that_end_quickly() {
+        // Sends paced at the schedule with 1 ms calls never wait for the window.
+        let mut p = Pacer::new(80, 0.0);
+        let mut w = Window::new(80);
+        let mut now = 0.0;
+        for _ in 0..1000 {
+            while let Err(wait) = p.try_take(now) {
+                now += wait.as_secs_f64() * 1000.0;
+            }
+            assert_eq!(w.start(now), Start::Now, "at {now}");
+            let t = w.begin(now);
+            w.end(t, now + 1.0);
+        }
+    }
+
+    #[test]
+    fn no_window_no_waiting() {
+        let mut w = Window::new(0);
+        for _ in 0..10 {
+            assert_eq!(w.start(0.0), Start::Now);
+            w.begin(0.0);
         }
     }
 }
