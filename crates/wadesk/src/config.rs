@@ -117,7 +117,9 @@ pub struct OutboxConfig {
         default_value_t = 60
     )]
     pub reconcile_secs: u64,
-    /// Graph calls in flight at once per business number.
+    /// Graph calls in flight at once per business number; never fewer than half a second of
+    /// sends at the send rate (Graph answers in a few hundred milliseconds: fewer calls in
+    /// flight would cap the rate).
     #[arg(
         long = "send-concurrency",
         env = "WADESK_SEND_CONCURRENCY",
@@ -132,6 +134,11 @@ impl OutboxConfig {
     }
     pub fn retry_max(&self) -> Duration {
         Duration::from_secs(self.retry_max_secs.max(1))
+    }
+    /// `concurrency`, raised to half a second of sends at the send rate.
+    pub fn calls_in_flight(&self) -> usize {
+        let half_second = usize::try_from(self.rate_per_second / 2).unwrap_or(usize::MAX);
+        self.concurrency.max(half_second).max(1)
     }
     pub fn lease(&self) -> Duration {
         Duration::from_secs(self.lease_secs.max(1))
@@ -229,5 +236,28 @@ impl Config {
             insecure_no_signature: false,
             ingest_max_attempts: 6,
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn calls_in_flight_cover_half_a_second_of_sends() {
+        let mut outbox = Config::local("sqlite::memory:", ([127, 0, 0, 1], 0).into()).outbox;
+        outbox.rate_per_second = 20;
+        assert_eq!(outbox.calls_in_flight(), 32, "20/s: the configured 32");
+        outbox.rate_per_second = 80;
+        assert_eq!(outbox.calls_in_flight(), 40, "80/s: half a second of sends");
+        outbox.rate_per_second = 1000;
+        assert_eq!(
+            outbox.calls_in_flight(),
+            500,
+            "1,000/s at 300 ms a call needs 300"
+        );
+        outbox.rate_per_second = 0;
+        outbox.concurrency = 0;
+        assert_eq!(outbox.calls_in_flight(), 1);
     }
 }

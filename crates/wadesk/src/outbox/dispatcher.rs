@@ -258,11 +258,11 @@ impl Dispatcher {
         let now_ms = || start.elapsed().as_secs_f64() * 1000.0;
         let mut pacer = Pacer::new(self.config.rate_per_second, now_ms());
         let window = SharedWindow::new(self.config.rate_per_second, start);
-        let permits = Arc::new(Semaphore::new(self.config.concurrency.max(1)));
+        let permits = Arc::new(Semaphore::new(self.config.calls_in_flight()));
         let recorder = Recorder::spawn(self.store.clone(), self.bus.clone(), self.clock.clone());
         // Claims overlap pacing: a claimer keeps up to two sets of sends waiting, so a
         // claim's round trip never delays a send's slot.
-        let set = claim_set(self.config.rate_per_second, self.config.concurrency);
+        let set = claim_set(self.config.rate_per_second, self.config.calls_in_flight());
         let (queue, mut claimed) = mpsc::channel(2 * set);
         let stop = cancel.child_token();
         let _stop_claimer = stop.clone().drop_guard();
