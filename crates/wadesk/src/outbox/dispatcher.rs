@@ -56,11 +56,12 @@ async fn lost(lead: &mut crate::store::Leadership) {
 }
 
 /// Sends claimed at once: a quarter second of sends when paced (a claimed send waits at most
-/// two sets, far within its lease), at most one per permit; two per permit when unpaced.
+/// two sets, far within its lease), at most one per permit; four per permit when unpaced (a
+/// claim is a round trip or two; the calls are what should be waiting).
 fn claim_set(per_second: u32, concurrency: usize) -> usize {
     let concurrency = concurrency.max(1);
     if per_second == 0 {
-        return 2 * concurrency;
+        return 4 * concurrency;
     }
     usize::try_from(per_second / 4)
         .unwrap_or(usize::MAX)
@@ -538,7 +539,7 @@ mod tests {
             1,
             "a slow rate never claims more than it sends soon"
         );
-        assert_eq!(claim_set(0, 32), 64, "unpaced: two per permit");
+        assert_eq!(claim_set(0, 32), 128, "unpaced: four per permit");
         assert_eq!(claim_set(80, 0), 1);
     }
 }
