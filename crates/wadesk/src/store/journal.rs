@@ -67,7 +67,7 @@ impl Store {
         let row: (i64, i64) = with_pool!(&self.read, |p| sqlx::query_as(
             "SELECT COALESCE(SUM(CASE WHEN state = 'pending' THEN 1 ELSE 0 END), 0), \
              COALESCE(SUM(CASE WHEN state = 'failed' THEN 1 ELSE 0 END), 0) \
-             FROM webhook_events WHERE state <> 'done'"
+             FROM webhook_events WHERE state IN ('pending', 'failed')"
         )
         .fetch_one(p)
         .await)?;
