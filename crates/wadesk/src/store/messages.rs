@@ -159,7 +159,8 @@ impl Tx {
             Backend::Sqlite => "+messages.wamid",
             Backend::Postgres => "messages.wamid",
         };
-        for chunk in pairs.chunks(super::ROWS_PER_STATEMENT) {
+        let bytes = |(id, wamid): &(&str, &str)| super::row_bytes(2, id.len() + wamid.len());
+        for chunk in super::runs(self.backend(), pairs, bytes) {
             // VALUES columns are column1… on both backends.
             let sql = format!(
                 "UPDATE messages SET wamid = v.column2 FROM (VALUES {}) AS v \
