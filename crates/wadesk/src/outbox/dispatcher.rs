@@ -68,7 +68,8 @@ fn claim_set(per_second: u32, concurrency: usize) -> usize {
         .clamp(1, concurrency)
 }
 
-/// The one-second window of a dispatch, shared with its calls.
+/// The one-second window of a dispatch, shared with its calls, and the dispatch's clock
+/// (milliseconds since it started, as the pacer and the window count time).
 #[derive(Clone)]
 struct SharedWindow {
     window: Arc<Mutex<Window>>,
@@ -77,12 +78,21 @@ struct SharedWindow {
 }
 
 impl SharedWindow {
-    fn new(per_second: u32, start: Instant) -> Self {
+    fn new(per_second: u32) -> Self {
         Self {
             window: Arc::new(Mutex::new(Window::new(per_second))),
             ended: Arc::new(Notify::new()),
-            start,
+            start: Instant::now(),
         }
+    }
+
+    fn now_ms(&self) -> f64 {
+        self.start.elapsed().as_secs_f64() * 1000.0
+    }
+
+    /// How long until `at_ms`.
+    fn until(&self, at_ms: f64) -> Duration {
+        Duration::from_secs_f64((at_ms - self.now_ms()).max(0.0) / 1000.0)
     }
 
     fn lock(&self) -> std::sync::MutexGuard<'_, Window> {
@@ -90,21 +100,17 @@ impl SharedWindow {
     }
 
     /// Until the window lets the next send start.
-    async fn wait(&self, now_ms: impl Fn() -> f64) {
+    async fn wait(&self) {
         loop {
             let ended = self.ended.notified();
-            let start = self.lock().start(now_ms());
+            let start = self.lock().start(self.now_ms());
             match start {
                 Start::Now => return,
-                Start::At(at) => {
-                    let wait = Duration::from_secs_f64((at - now_ms()).max(0.0) / 1000.0);
-                    tokio::time::sleep(wait).await;
-                }
+                Start::At(at) => tokio::time::sleep(self.until(at)).await,
                 Start::AfterAnEnd(latest) => {
-                    let wait = Duration::from_secs_f64((latest - now_ms()).max(0.0) / 1000.0);
                     tokio::select! {
                         _ = ended => {}
-                        _ = tokio::time::sleep(wait) => {}
+                        _ = tokio::time::sleep(self.until(latest)) => {}
                     }
                 }
             }
@@ -112,9 +118,8 @@ impl SharedWindow {
     }
 
     fn begin(&self) -> Started {
-        let now_ms = self.start.elapsed().as_secs_f64() * 1000.0;
         Started {
-            ticket: self.lock().begin(now_ms),
+            ticket: self.lock().begin(self.now_ms()),
             shared: self.clone(),
         }
     }
@@ -128,7 +133,7 @@ struct Started {
 
 impl Drop for Started {
     fn drop(&mut self) {
-        let now_ms = self.shared.start.elapsed().as_secs_f64() * 1000.0;
+        let now_ms = self.shared.now_ms();
         self.shared.lock().end(self.ticket, now_ms);
         self.shared.ended.notify_one();
     }
@@ -255,15 +260,14 @@ impl Dispatcher {
 
     async fn dispatch(self: Arc<Self>, cancel: CancellationToken) {
         self.lift_pause_if_token_changed().await;
-        let start = Instant::now();
-        let now_ms = || start.elapsed().as_secs_f64() * 1000.0;
-        let mut pacer = Pacer::new(self.config.rate_per_second, now_ms());
-        let window = SharedWindow::new(self.config.rate_per_second, start);
-        let permits = Arc::new(Semaphore::new(self.config.calls_in_flight()));
+        let window = SharedWindow::new(self.config.rate_per_second);
+        let mut pacer = Pacer::new(self.config.rate_per_second, window.now_ms());
+        let in_flight = self.config.calls_in_flight();
+        let permits = Arc::new(Semaphore::new(in_flight));
         let recorder = Recorder::spawn(self.store.clone(), self.bus.clone(), self.clock.clone());
         // Claims overlap pacing: a claimer keeps up to two sets of sends waiting, so a
         // claim's round trip never delays a send's slot.
-        let set = claim_set(self.config.rate_per_second, self.config.calls_in_flight());
+        let set = claim_set(self.config.rate_per_second, in_flight);
         let (queue, mut claimed) = mpsc::channel(2 * set);
         let stop = cancel.child_token();
         let _stop_claimer = stop.clone().drop_guard();
@@ -288,8 +292,8 @@ impl Dispatcher {
                 self.release(&send).await;
                 continue;
             }
-            window.wait(now_ms).await;
-            while let Err(wait) = pacer.try_take(now_ms()) {
+            window.wait().await;
+            while let Err(wait) = pacer.try_take(window.now_ms()) {
                 tokio::time::sleep(wait).await;
             }
             let call = Call {
