@@ -125,6 +125,7 @@ impl Application {
         let mut tasks: JoinSet<&'static str> = JoinSet::new();
         let processor = Processor {
             store: state.store.clone(),
+            journal: state.journal.clone(),
             bus: state.bus.clone(),
             clock: state.clock.clone(),
             wake: ingest_wake,

@@ -8,12 +8,15 @@ use std::{
 use tokio::sync::Notify;
 use tokio_util::sync::CancellationToken;
 
-use super::apply::{ParsedBody, apply_bodies, parse_body};
+use super::{
+    apply::{ParsedBody, apply_bodies, parse_body},
+    journal::{JournalError, JournalWriter},
+};
 use crate::{
     clock::Clock,
     domain::Timestamp,
-    realtime::{self, Bus},
-    store::{JournalEntry, Store, StoreError, Tx},
+    realtime::{self, Bus, Event},
+    store::{JournalEntry, JournalOutcome, Store, StoreError, Tx},
 };
 
 /// Bodies applied per transaction at most. SQLite has one writer, shared with the journal: a
@@ -36,8 +39,19 @@ pub fn retry_delay(attempts: i64) -> Duration {
     Duration::from_secs(secs)
 }
 
+/// Why a step did not finish.
+#[derive(Debug, thiserror::Error)]
+pub enum StepError {
+    #[error(transparent)]
+    Store(#[from] StoreError),
+    #[error(transparent)]
+    Journal(#[from] JournalError),
+}
+
 pub struct Processor {
     pub store: Store,
+    /// Records outcomes where the journal is apart from the applying transaction.
+    pub journal: JournalWriter,
     pub bus: Bus,
     pub clock: Arc<dyn Clock>,
     pub wake: Arc<Notify>,
@@ -54,7 +68,7 @@ impl Processor {
             }
             let applied = match self.step().await {
                 Ok(n) => n,
-                Err(e) if e.is_conflict() => self.contended(self.clock.now(), 1),
+                Err(StepError::Store(e)) if e.is_conflict() => self.contended(self.clock.now(), 1),
                 Err(e) => {
                     tracing::error!(error = %e, "webhook processing failed; retrying");
                     0
@@ -74,7 +88,7 @@ impl Processor {
     /// Bodies that cannot be parsed are kept with their error; the others are applied
     /// together, and only if that fails is the batch redone with a savepoint per body, so the
     /// body at fault is kept with its error and the others still apply.
-    pub async fn step(&self) -> Result<usize, StoreError> {
+    pub async fn step(&self) -> Result<usize, StepError> {
         let now = self.clock.now();
         let contended = now.0 < self.contended_until.load(Ordering::Relaxed);
         let size = if contended { 1 } else { BATCH };
@@ -84,24 +98,18 @@ impl Processor {
             return Ok(0);
         }
         let mut parsed = Vec::with_capacity(batch.len());
-        let mut malformed = Vec::new();
+        let mut outcomes = Vec::with_capacity(batch.len());
         for entry in &batch {
             match parse_body(&entry.body, Timestamp(entry.received_at)) {
                 Ok(body) => parsed.push((entry.id, body)),
-                Err(e) => malformed.push((entry, e.to_string())),
+                Err(e) => outcomes.push(self.failed(entry, &e.to_string(), now)),
             }
         }
         let bodies: Vec<&ParsedBody> = parsed.iter().map(|(_, b)| b).collect();
         match apply_bodies(&mut tx, &bodies, now).await {
             Ok(events) => {
-                let ids: Vec<i64> = parsed.iter().map(|(id, _)| *id).collect();
-                tx.journal_done_all(&ids, now).await?;
-                for (entry, error) in malformed {
-                    self.failed(&mut tx, entry, &error, now).await?;
-                }
-                realtime::record(&mut tx, &events, now).await?;
-                tx.commit().await?;
-                self.bus.committed();
+                outcomes.extend(parsed.iter().map(|(id, _)| JournalOutcome::Applied(*id)));
+                self.finish(tx, &outcomes, &events, now).await?;
                 Ok(batch.len())
             }
             Err(e) if e.is_conflict() => Ok(self.contended(now, batch.len())),
@@ -110,6 +118,30 @@ impl Processor {
                 self.step_carefully(now, size).await
             }
         }
+    }
+
+    /// Records the events and the outcomes, and commits. dialect: where the journal is apart
+    /// (SQLite), the outcomes are committed right after what they record; a crash in between
+    /// leaves the bodies due, and applying them again changes nothing (a stored wamid or
+    /// (wamid, status) is a duplicate).
+    async fn finish(
+        &self,
+        mut tx: Tx,
+        outcomes: &[JournalOutcome],
+        events: &[Event],
+        now: Timestamp,
+    ) -> Result<(), StepError> {
+        realtime::record(&mut tx, events, now).await?;
+        if self.store.journal_apart() {
+            tx.commit().await?;
+            self.bus.committed();
+            self.journal.settle(outcomes.to_vec(), now).await?;
+        } else {
+            tx.settle_journal(outcomes, now).await?;
+            tx.commit().await?;
+            self.bus.committed();
+        }
+        Ok(())
     }
 
     /// Another instance's transaction holds what this one needs: the batch goes back untouched
@@ -123,15 +155,16 @@ impl Processor {
 
     /// Applies a batch with a savepoint per body: a body that fails is kept with its error and
     /// retried later, without holding up the others.
-    async fn step_carefully(&self, now: Timestamp, size: i64) -> Result<usize, StoreError> {
+    async fn step_carefully(&self, now: Timestamp, size: i64) -> Result<usize, StepError> {
         let mut tx = self.store.begin().await?;
         let batch = tx.claim_journal(now, size).await?;
         let mut events = Vec::new();
+        let mut outcomes = Vec::with_capacity(batch.len());
         for entry in &batch {
             let body = match parse_body(&entry.body, Timestamp(entry.received_at)) {
                 Ok(body) => body,
                 Err(e) => {
-                    self.failed(&mut tx, entry, &e.to_string(), now).await?;
+                    outcomes.push(self.failed(entry, &e.to_string(), now));
                     continue;
                 }
             };
@@ -139,7 +172,7 @@ impl Processor {
             match apply_bodies(&mut tx, &[&body], now).await {
                 Ok(mut e) => {
                     tx.release_savepoint().await?;
-                    tx.journal_done(entry.id, now).await?;
+                    outcomes.push(JournalOutcome::Applied(entry.id));
                     events.append(&mut e);
                 }
                 Err(e) if e.is_conflict() => {
@@ -147,24 +180,16 @@ impl Processor {
                 }
                 Err(e) => {
                     tx.rollback_to_savepoint().await?;
-                    self.failed(&mut tx, entry, &e.to_string(), now).await?;
+                    outcomes.push(self.failed(entry, &e.to_string(), now));
                 }
             }
         }
-        realtime::record(&mut tx, &events, now).await?;
-        tx.commit().await?;
-        self.bus.committed();
+        self.finish(tx, &outcomes, &events, now).await?;
         Ok(batch.len())
     }
 
-    /// Records a failed attempt at a body: retried later, or kept as failed after the last.
-    async fn failed(
-        &self,
-        tx: &mut Tx,
-        entry: &JournalEntry,
-        error: &str,
-        now: Timestamp,
-    ) -> Result<(), StoreError> {
+    /// A failed attempt at a body: retried later, or kept as failed after the last.
+    fn failed(&self, entry: &JournalEntry, error: &str, now: Timestamp) -> JournalOutcome {
         let attempts = entry.attempts + 1;
         let retry_at = (attempts < i64::from(self.max_attempts)).then(|| {
             now.plus_millis(i64::try_from(retry_delay(attempts).as_millis()).unwrap_or(i64::MAX))
@@ -175,6 +200,10 @@ impl Processor {
             error,
             "webhook body could not be applied"
         );
-        tx.journal_failed(entry.id, error, retry_at).await
+        JournalOutcome::Failed {
+            id: entry.id,
+            error: error.to_owned(),
+            retry_at,
+        }
     }
 }

@@ -3,7 +3,7 @@
 
 use sqlx::AssertSqlSafe;
 
-use super::{Arg, Backend, Filter, Result, Store, Tx, bind_all, with_pool, with_tx};
+use super::{Arg, Backend, Filter, Pool, Result, Store, Tx, bind_all, with_pool, with_tx};
 use crate::domain::Timestamp;
 
 /// A body to journal.
@@ -41,6 +41,18 @@ impl JournalState {
             _ => None,
         }
     }
+}
+
+/// What became of a claimed entry.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum JournalOutcome {
+    Applied(i64),
+    /// Not applied: retried at `retry_at`, or kept as failed when `None`.
+    Failed {
+        id: i64,
+        error: String,
+        retry_at: Option<Timestamp>,
+    },
 }
 
 /// A journaled webhook as stored.
@@ -100,7 +112,7 @@ impl Store {
 
     /// Puts an entry back in the queue (after a fix, from the admin area).
     pub async fn reprocess_journal(&self, id: i64, now: Timestamp) -> Result<bool> {
-        let done = with_pool!(&self.write, |p| sqlx::query(
+        let done = with_pool!(&self.journal, |p| sqlx::query(
             "UPDATE webhook_events SET state = 'pending', next_attempt_at = $2 \
              WHERE id = $1 AND state <> 'pending'"
         )
@@ -110,6 +122,35 @@ impl Store {
         .await
         .map(|r| r.rows_affected()))?;
         Ok(done == 1)
+    }
+
+    /// dialect: SQLite's journal lives in its own file (attached as `journal`); a database
+    /// created before that has its journal in the main file, and a new one gets an empty one
+    /// from the first migration. Its rows are copied over, then it is dropped — two
+    /// transactions, as a commit across two WAL files is not atomic: a crash between them
+    /// copies again (ids already there are kept) and drops at the next start.
+    pub(super) async fn move_journal_out(&self) -> Result<()> {
+        let Pool::Sqlite(p) = &self.write else {
+            return Ok(());
+        };
+        let left: i64 = sqlx::query_scalar(
+            "SELECT COUNT(*) FROM main.sqlite_master WHERE type = 'table' AND name = 'webhook_events'",
+        )
+        .fetch_one(p)
+        .await?;
+        if left == 0 {
+            return Ok(());
+        }
+        let columns = format!("{JOURNAL_COLUMNS}, next_attempt_at");
+        let copy = format!(
+            "INSERT OR IGNORE INTO journal.webhook_events ({columns}) \
+             SELECT {columns} FROM main.webhook_events"
+        );
+        sqlx::query(AssertSqlSafe(copy)).execute(p).await?;
+        sqlx::query("DROP TABLE main.webhook_events")
+            .execute(p)
+            .await?;
+        Ok(())
     }
 }
 
@@ -141,8 +182,10 @@ impl Tx {
         Ok(())
     }
 
-    /// Takes up to `limit` due entries, oldest first, for this transaction: they are applied
-    /// and marked in it, so a crash before the commit simply leaves them due.
+    /// Takes up to `limit` due entries, oldest first, for this transaction: what they ask for
+    /// is applied in it, so a crash before the commit simply leaves them due. Their outcomes
+    /// are recorded in it too, or, where the journal is apart (`Store::journal_apart`), right
+    /// after it commits.
     pub async fn claim_journal(&mut self, now: Timestamp, limit: i64) -> Result<Vec<JournalEntry>> {
         // dialect: PostgreSQL skips rows another instance's transaction has taken.
         let lock = match self.backend() {
@@ -162,9 +205,21 @@ impl Tx {
         .await)?)
     }
 
-    /// Marks many entries applied in one statement.
-    pub async fn journal_done_all(&mut self, ids: &[i64], now: Timestamp) -> Result<()> {
-        for chunk in ids.chunks(500) {
+    /// Records what became of claimed entries: those applied in one statement, failures one by
+    /// one.
+    pub async fn settle_journal(
+        &mut self,
+        outcomes: &[JournalOutcome],
+        now: Timestamp,
+    ) -> Result<()> {
+        let applied: Vec<i64> = outcomes
+            .iter()
+            .filter_map(|o| match o {
+                JournalOutcome::Applied(id) => Some(*id),
+                JournalOutcome::Failed { .. } => None,
+            })
+            .collect();
+        for chunk in applied.chunks(500) {
             let sql = format!(
                 "UPDATE webhook_events SET state = 'done', processed_at = $1, attempts = attempts + 1, \
                  last_error = NULL WHERE id IN ({})",
@@ -178,24 +233,21 @@ impl Tx {
                 q.execute(c).await.map(|_| ())
             })?;
         }
-        Ok(())
-    }
-
-    pub async fn journal_done(&mut self, id: i64, now: Timestamp) -> Result<()> {
-        with_tx!(self, |c| sqlx::query(
-            "UPDATE webhook_events SET state = 'done', processed_at = $2, attempts = attempts + 1, \
-             last_error = NULL WHERE id = $1"
-        )
-        .bind(id)
-        .bind(now.0)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        for outcome in outcomes {
+            if let JournalOutcome::Failed {
+                id,
+                error,
+                retry_at,
+            } = outcome
+            {
+                self.journal_failed(*id, error, *retry_at).await?;
+            }
+        }
         Ok(())
     }
 
     /// Records a failed attempt: retried at `retry_at`, or kept as `failed` when `None`.
-    pub async fn journal_failed(
+    async fn journal_failed(
         &mut self,
         id: i64,
         error: &str,

@@ -2,9 +2,12 @@
 //! queries on both (`$N` placeholders, `RETURNING`, unix-ms integers); the few dialect
 //! differences are marked `dialect:` where they occur. Returns domain types.
 //!
-//! SQLite has one writer: writes go through a one-connection pool (so writers queue in-process
-//! instead of failing with SQLITE_BUSY) and reads through a separate pool. On PostgreSQL both
-//! are the same pool.
+//! SQLite has one writer per file: writes go through a one-connection pool (so writers queue
+//! in-process instead of failing with SQLITE_BUSY) and reads through a separate pool. The
+//! webhook journal has a file of its own beside the database (`<file>.webhooks`, attached to
+//! every connection as `journal`, written through its own one-connection pool), so a webhook's
+//! acknowledgement never waits for the main file's writer. On PostgreSQL all three are the
+//! same pool.
 
 mod bulk;
 mod cluster;
@@ -41,7 +44,7 @@ pub use conversations::{
     ContactKey, ContactSeen, ConversationChange, ConversationFilter, ConversationKey, MessageNote,
 };
 pub use events::StoredEvent;
-pub use journal::{JournalEntry, JournalState, NewJournalEntry};
+pub use journal::{JournalEntry, JournalOutcome, JournalState, NewJournalEntry};
 pub use messages::{MessageFilter, NewMessage};
 pub use outbox::{ClaimedSend, OutboxCounts, OutboxEntry, Pause};
 pub use statuses::{NewStatusEvent, StoredStatus};
@@ -196,6 +199,8 @@ impl Default for StoreOptions {
 pub struct Store {
     read: Pool,
     write: Pool,
+    /// Where the webhook journal is written.
+    journal: Pool,
     backend: Backend,
 }
 
@@ -216,6 +221,11 @@ impl Store {
     }
 
     async fn connect_sqlite(url: &str, options: &StoreOptions) -> Result<Self> {
+        if url.contains(":memory:") || url.contains("mode=memory") {
+            return Err(StoreError::BadUrl(
+                "an in-memory SQLite database keeps nothing across a restart".into(),
+            ));
+        }
         let connect = SqliteConnectOptions::from_str(url)?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -225,12 +235,38 @@ impl Store {
             .foreign_keys(true)
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-32000");
-        let write = SqlitePoolOptions::new()
+        let mut journal_file = connect.get_filename().as_os_str().to_owned();
+        journal_file.push(".webhooks");
+        let journal_file = journal_file
+            .into_string()
+            .map_err(|f| StoreError::BadUrl(format!("not a UTF-8 path: {f:?}")))?;
+        let journal = SqlitePoolOptions::new()
+            .max_connections(1)
+            .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+            .connect_with(connect.clone().filename(&journal_file))
+            .await?;
+        sqlx::migrate!("./migrations/sqlite_journal")
+            .run(&journal)
+            .await?;
+        let attach = move |pool: SqlitePoolOptions| {
+            let file = journal_file.clone();
+            pool.after_connect(move |conn, _| {
+                let file = file.clone();
+                Box::pin(async move {
+                    sqlx::query("ATTACH DATABASE ? AS journal")
+                        .bind(file)
+                        .execute(conn)
+                        .await
+                        .map(|_| ())
+                })
+            })
+        };
+        let write = attach(SqlitePoolOptions::new())
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
             .connect_with(connect.clone())
             .await?;
-        let read = SqlitePoolOptions::new()
+        let read = attach(SqlitePoolOptions::new())
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.read_only(true))
@@ -238,6 +274,7 @@ impl Store {
         Ok(Self {
             read: Pool::Sqlite(read),
             write: Pool::Sqlite(write),
+            journal: Pool::Sqlite(journal),
             backend: Backend::Sqlite,
         })
     }
@@ -253,14 +290,18 @@ impl Store {
             .await?;
         Ok(Self {
             read: Pool::Postgres(pool.clone()),
-            write: Pool::Postgres(pool),
+            write: Pool::Postgres(pool.clone()),
+            journal: Pool::Postgres(pool),
             backend: Backend::Postgres,
         })
     }
 
     async fn migrate(&self) -> Result<()> {
         match &self.write {
-            Pool::Sqlite(p) => sqlx::migrate!("./migrations/sqlite").run(p).await?,
+            Pool::Sqlite(p) => {
+                sqlx::migrate!("./migrations/sqlite").run(p).await?;
+                self.move_journal_out().await?;
+            }
             Pool::Postgres(p) => sqlx::migrate!("./migrations/postgres").run(p).await?,
         }
         Ok(())
@@ -272,7 +313,23 @@ impl Store {
 
     /// Begins a write transaction.
     pub async fn begin(&self) -> Result<Tx> {
-        Ok(Tx(match &self.write {
+        Self::begin_on(&self.write).await
+    }
+
+    /// Begins a transaction that writes the webhook journal only: on SQLite it does not wait
+    /// for the main file's writer.
+    pub async fn begin_journal(&self) -> Result<Tx> {
+        Self::begin_on(&self.journal).await
+    }
+
+    /// True when the journal is written apart from everything else (SQLite's journal file):
+    /// a transaction from `begin` can read the journal but not write it.
+    pub fn journal_apart(&self) -> bool {
+        self.backend == Backend::Sqlite
+    }
+
+    async fn begin_on(pool: &Pool) -> Result<Tx> {
+        Ok(Tx(match pool {
             Pool::Sqlite(p) => TxInner::Sqlite(p.begin().await?),
             Pool::Postgres(p) => TxInner::Postgres(p.begin().await?),
         }))
@@ -288,7 +345,7 @@ impl Store {
     }
 
     pub async fn close(&self) {
-        for pool in [&self.read, &self.write] {
+        for pool in [&self.read, &self.write, &self.journal] {
             with_pool!(pool, |p| p.close().await);
         }
     }

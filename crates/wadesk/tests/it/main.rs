@@ -17,6 +17,7 @@ mod compat_plugin;
 mod crash;
 mod e2e;
 mod inbound;
+mod journal_file;
 mod outbound;
 mod outbox_admin;
 mod pg_outage;
