@@ -117,7 +117,10 @@ async fn a_database_with_its_journal_inside_moves_it_out_and_applies_what_was_pe
         (failed["state"].clone(), failed["last_error"].clone()),
         (Value::from("failed"), Value::from("kept for an admin"))
     );
-    assert_eq!(by_id(8).expect("the pending entry kept its id")["state"], "done");
+    assert_eq!(
+        by_id(8).expect("the pending entry kept its id")["state"],
+        "done"
+    );
 
     let mut main = connect(&app.dir.path().join("wadesk.db")).await;
     let left: i64 = sqlx::query_scalar(
@@ -131,7 +134,11 @@ async fn a_database_with_its_journal_inside_moves_it_out_and_applies_what_was_pe
 
     let (sim, dir, db) = app.stop().await;
     let app = TestApp::start(test_config(&db.url, &sim), sim, dir, db).await;
-    assert_eq!(app.journal().await.len(), 2, "a restart moves nothing again");
+    assert_eq!(
+        app.journal().await.len(),
+        2,
+        "a restart moves nothing again"
+    );
     let (s, page) = app.get("/api/v1/conversations?limit=10").await;
     assert_eq!(s, StatusCode::OK);
     assert_eq!(page["conversations"].as_array().map(Vec::len), Some(1));
