@@ -187,13 +187,16 @@ impl Tx {
     /// are recorded in it too, or, where the journal is apart (`Store::journal_apart`), right
     /// after it commits.
     pub async fn claim_journal(&mut self, now: Timestamp, limit: i64) -> Result<Vec<JournalEntry>> {
-        // dialect: PostgreSQL skips rows another instance's transaction has taken.
-        let lock = match self.backend() {
-            Backend::Postgres => "FOR UPDATE SKIP LOCKED",
-            Backend::Sqlite => "",
+        // dialect: PostgreSQL skips rows another instance's transaction has taken. SQLite,
+        // without statistics, takes `state = ?` for selective and reads every pending row
+        // through the state index to sort them — with a backlog, every body in it, for each
+        // batch: the due index is named.
+        let (index, lock) = match self.backend() {
+            Backend::Postgres => ("", "FOR UPDATE SKIP LOCKED"),
+            Backend::Sqlite => ("INDEXED BY webhook_events_due", ""),
         };
         let sql = format!(
-            "SELECT {JOURNAL_COLUMNS} FROM webhook_events WHERE state = 'pending' \
+            "SELECT {JOURNAL_COLUMNS} FROM webhook_events {index} WHERE state = 'pending' \
              AND next_attempt_at <= $1 ORDER BY next_attempt_at, id LIMIT $2 {lock}"
         );
         Ok(with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(
