@@ -131,15 +131,15 @@ impl Processor {
         events: &[Event],
         now: Timestamp,
     ) -> Result<(), StepError> {
-        realtime::record(&mut tx, events, now).await?;
-        if self.store.journal_apart() {
-            tx.commit().await?;
-            self.bus.committed();
-            self.journal.settle(outcomes.to_vec(), now).await?;
-        } else {
+        let apart = self.store.journal_apart();
+        if !apart {
             tx.settle_journal(outcomes, now).await?;
-            tx.commit().await?;
-            self.bus.committed();
+        }
+        realtime::record(&mut tx, events, now).await?;
+        tx.commit().await?;
+        self.bus.committed();
+        if apart {
+            self.journal.settle(outcomes.to_vec(), now).await?;
         }
         Ok(())
     }
