@@ -144,3 +144,51 @@ async fn a_database_with_its_journal_inside_moves_it_out_and_applies_what_was_pe
     assert_eq!(page["conversations"].as_array().map(Vec::len), Some(1));
     assert_eq!(page["conversations"][0]["unread_count"], 1);
 }
+
+#[tokio::test]
+async fn a_body_applied_again_after_its_outcome_was_lost_changes_nothing() {
+    let app = TestApp::spawn_with(|_| {}).await;
+    app.customer_says("only once, please").await;
+    let settled = |attempts: i64| {
+        let app = &app;
+        async move {
+            let journal = app.journal().await;
+            (journal.len() == 1
+                && journal[0]["state"] == "done"
+                && journal[0]["attempts"] == attempts)
+                .then_some(())
+        }
+    };
+    app.eventually("the body is settled", || settled(1)).await;
+    let (_, before) = app.get("/api/v1/conversations?limit=10").await;
+    let conversation = before["conversations"][0]["id"].clone();
+    assert!(
+        before["conversations"][0]["last_message"].is_object(),
+        "{before}"
+    );
+
+    // A crash after the batch committed and before its outcome did.
+    let mut journal = connect(&app.dir.path().join("wadesk.db.webhooks")).await;
+    sqlx::query("UPDATE webhook_events SET state = 'pending', processed_at = NULL")
+        .execute(&mut journal)
+        .await
+        .unwrap();
+    journal.close().await.unwrap();
+    app.eventually("the body is applied again", || settled(2))
+        .await;
+
+    let (_, after) = app.get("/api/v1/conversations?limit=10").await;
+    assert_eq!(after["conversations"].as_array().map(Vec::len), Some(1));
+    assert_eq!(after["conversations"][0]["unread_count"], 1);
+    assert_eq!(
+        after["conversations"][0]["last_message"],
+        before["conversations"][0]["last_message"]
+    );
+    let (s, messages) = app
+        .get(&format!(
+            "/api/v1/conversations/{conversation}/messages?limit=10"
+        ))
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    assert_eq!(messages["messages"].as_array().map(Vec::len), Some(1));
+}
