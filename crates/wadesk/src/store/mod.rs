@@ -243,13 +243,7 @@ impl Store {
         let journal = SqlitePoolOptions::new()
             .max_connections(1)
             .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
-            // Appends and a few updates: it needs little cache (the default is 32 MB).
-            .connect_with(
-                connect
-                    .clone()
-                    .filename(&journal_file)
-                    .pragma("cache_size", "-4000"),
-            )
+            .connect_with(connect.clone().filename(&journal_file))
             .await?;
         sqlx::migrate!("./migrations/sqlite_journal")
             .run(&journal)
