@@ -238,10 +238,18 @@ impl Dispatcher {
                 Ok(true) => {
                     tracing::info!(phone_number_id = %self.phone_number_id, "dispatching");
                     self.leading.store(true, Ordering::SeqCst);
+                    // The dispatch ends on a token of its own, so that it gives back the sends
+                    // it claimed and has not started, whether the instance stops or loses the
+                    // lock (the next leader would otherwise wait for their leases).
+                    let stop = cancel.child_token();
+                    let dispatch = self.clone().dispatch(stop.clone());
+                    tokio::pin!(dispatch);
                     tokio::select! {
-                        _ = self.clone().dispatch(cancel.clone()) => {}
-                        _ = lost(&mut lead) => {
+                        () = &mut dispatch => {}
+                        () = lost(&mut lead) => {
                             tracing::warn!(phone_number_id = %self.phone_number_id, "lost the dispatch lock; standing by");
+                            stop.cancel();
+                            dispatch.await;
                         }
                     }
                     self.leading.store(false, Ordering::SeqCst);
@@ -295,6 +303,11 @@ impl Dispatcher {
             window.wait().await;
             while let Err(wait) = pacer.try_take(window.now_ms()) {
                 tokio::time::sleep(wait).await;
+            }
+            if cancel.is_cancelled() {
+                // Stopped while pacing: another instance may lead by now.
+                self.release(&send).await;
+                continue;
             }
             let call = Call {
                 _permit: permit,

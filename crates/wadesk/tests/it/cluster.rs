@@ -318,6 +318,44 @@ async fn when_the_dispatching_instance_dies_another_takes_over() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn a_leader_that_loses_its_lock_gives_back_the_sends_it_had_claimed() {
+    let env = [("WADESK_SEND_RATE", "50"), ("WADESK_SEND_LEASE_SECS", "60")];
+    let Some(cluster) = Cluster::start(2, &env).await else {
+        return;
+    };
+    cluster
+        .site
+        .sim
+        .set_status_plan(simulator::StatusPlan::disabled());
+    cluster.leader().await;
+    let ids = cluster.queue_templates(600).await;
+    let sent = cluster.accepted().len();
+    assert!(sent < 500, "most sends still wait ({sent} sent)");
+    // The leader lives on but its lock's connection is cut, as a network blip or a PostgreSQL
+    // restart would cut it. What it had claimed is leased for a minute, the default.
+    let pool = cluster.pool().await;
+    let cut: Vec<bool> = sqlx::query_scalar(
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+    )
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(cut, vec![true], "one instance held the dispatch lock");
+    let cut_at = Instant::now();
+    cluster.wait_all_sent(&ids, Duration::from_secs(25)).await;
+    let twice = cluster.accepted().values().filter(|n| **n > 1).count();
+    eprintln!(
+        "{} sends left when the lock was cut; all sent {:?} later; {twice} sent twice",
+        600 - sent,
+        cut_at.elapsed()
+    );
+    assert!(
+        twice <= 50,
+        "at most the calls in flight are repeated ({twice})"
+    );
+}
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn an_sse_client_on_one_instance_sees_a_webhook_that_hit_another() {
     let Some(cluster) = Cluster::start(2, &[]).await else {
         return;
