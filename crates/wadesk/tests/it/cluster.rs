@@ -335,7 +335,8 @@ async fn a_leader_that_loses_its_lock_gives_back_the_sends_it_had_claimed() {
     // restart would cut it. What it had claimed is leased for a minute, the default.
     let pool = cluster.pool().await;
     let cut: Vec<bool> = sqlx::query_scalar(
-        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted",
+        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted \
+         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     )
     .fetch_all(&pool)
     .await
