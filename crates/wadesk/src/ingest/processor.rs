@@ -19,8 +19,8 @@ use crate::{
     store::{JournalEntry, JournalOutcome, Store, StoreError, Tx},
 };
 
-/// Bodies applied per transaction at most. SQLite has one writer, shared with the journal: a
-/// batch is a few multi-row statements, short enough to keep acknowledgements quick.
+/// Bodies applied per transaction at most: a batch is a few multi-row statements, short enough
+/// that a new message reaches the inbox quickly behind a burst.
 const BATCH: i64 = 256;
 /// After a conflict with another instance's transaction, apply one body per transaction for
 /// this long (a single body cannot deadlock with another instance's batch).
@@ -109,7 +109,7 @@ impl Processor {
         match apply_bodies(&mut tx, &bodies, now).await {
             Ok(events) => {
                 outcomes.extend(parsed.iter().map(|(id, _)| JournalOutcome::Applied(*id)));
-                self.finish(tx, &outcomes, &events, now).await?;
+                self.finish(tx, outcomes, &events, now).await?;
                 Ok(batch.len())
             }
             Err(e) if e.is_conflict() => Ok(self.contended(now, batch.len())),
@@ -127,19 +127,19 @@ impl Processor {
     async fn finish(
         &self,
         mut tx: Tx,
-        outcomes: &[JournalOutcome],
+        outcomes: Vec<JournalOutcome>,
         events: &[Event],
         now: Timestamp,
     ) -> Result<(), StepError> {
         let apart = self.store.journal_apart();
         if !apart {
-            tx.settle_journal(outcomes, now).await?;
+            tx.settle_journal(&outcomes, now).await?;
         }
         realtime::record(&mut tx, events, now).await?;
         tx.commit().await?;
         self.bus.committed();
         if apart {
-            self.journal.settle(outcomes.to_vec(), now).await?;
+            self.journal.settle(outcomes, now).await?;
         }
         Ok(())
     }
@@ -184,7 +184,7 @@ impl Processor {
                 }
             }
         }
-        self.finish(tx, &outcomes, &events, now).await?;
+        self.finish(tx, outcomes, &events, now).await?;
         Ok(batch.len())
     }
 
