@@ -235,6 +235,8 @@ impl Store {
             .foreign_keys(true)
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-32000");
+        // A writer waits in-process for its file's one connection.
+        let writer_wait = options.acquire_timeout.max(Duration::from_secs(30));
         let mut journal_file = connect.get_filename().as_os_str().to_owned();
         journal_file.push(".webhooks");
         let journal_file = journal_file
@@ -242,7 +244,7 @@ impl Store {
             .map_err(|f| StoreError::BadUrl(format!("not a UTF-8 path: {f:?}")))?;
         let journal = SqlitePoolOptions::new()
             .max_connections(1)
-            .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+            .acquire_timeout(writer_wait)
             .connect_with(connect.clone().filename(&journal_file))
             .await?;
         sqlx::migrate!("./migrations/sqlite_journal")
@@ -263,7 +265,7 @@ impl Store {
         };
         let write = attach(SqlitePoolOptions::new())
             .max_connections(1)
-            .acquire_timeout(options.acquire_timeout.max(Duration::from_secs(30)))
+            .acquire_timeout(writer_wait)
             .connect_with(connect.clone())
             .await?;
         let read = attach(SqlitePoolOptions::new())
