@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use super::{
     corpus::SEARCH_WORD,
-    ingest::IngestResult,
+    ingest::{IngestResult, Posted},
     outbox::OutboxResult,
     params::Params,
     reads::{BulkResult, ReadResult},
@@ -18,6 +18,8 @@ use crate::store::Backend;
 #[derive(Debug, Default)]
 pub struct Results {
     pub baseline_rows_per_sec: f64,
+    /// The same requests answered by a bare handler.
+    pub floor: Option<Posted>,
     pub ingest: Option<IngestResult>,
     pub idle_rss_kib: u64,
     pub sse: Vec<Duration>,
@@ -90,6 +92,18 @@ pub fn figures(r: &Results, backend: Backend, params: &Params) -> Vec<Figure> {
             "%",
         );
         f.against(AtLeast(75.0));
+        if let Some(floor) = &r.floor {
+            let answered = floor.ok_per_sec();
+            let label = "ingest floor: bare axum handler, reads the body, answers 200";
+            f.add("ingest.floor_per_sec", label, answered, "/s");
+            let label = "ingest: acknowledged ÷ floor";
+            f.add(
+                "ingest.acked_vs_floor_pct",
+                label,
+                acked / answered * 100.0,
+                "%",
+            );
+        }
         let keys = ["ingest.ack_p50_ms", "ingest.ack_p99_ms"];
         f.latency(keys, "ingest: ack latency", &i.latencies, 25.0);
         let label = "ingest: applied end to end (visible in the API)";

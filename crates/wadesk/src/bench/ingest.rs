@@ -104,17 +104,30 @@ impl IngestResult {
     }
 }
 
-/// Posts every request over `connections` keep-alive connections, then waits until the
-/// journal is drained (health: `webhooks.pending` = 0) and `expected_messages` (less those
-/// not acknowledged) are stored.
-pub async fn run(
-    server: &Server,
+/// What posting every request measured.
+#[derive(Debug, Clone)]
+pub struct Posted {
+    /// Answers other than 200 (and failed connections).
+    pub errors: usize,
+    /// From the first request to the last answer.
+    pub acked_in: Duration,
+    pub latencies: Vec<Duration>,
+}
+
+impl Posted {
+    /// Requests answered 200 per second.
+    pub fn ok_per_sec(&self) -> f64 {
+        self.latencies.len().saturating_sub(self.errors) as f64 / self.acked_in.as_secs_f64()
+    }
+}
+
+/// Posts every request to `addr` over `connections` keep-alive connections, each taking the
+/// next request as soon as its previous one is answered.
+pub async fn post_all(
     addr: SocketAddr,
     requests: Arc<Vec<Vec<u8>>>,
     connections: usize,
-    store: &Store,
-    expected_messages: i64,
-) -> Result<IngestResult, String> {
+) -> Result<Posted, String> {
     let mut wires = Vec::with_capacity(connections);
     for _ in 0..connections {
         wires.push(
@@ -123,8 +136,6 @@ pub async fn run(
                 .map_err(|e| format!("cannot connect to the server: {e}"))?,
         );
     }
-    let sampling = CancellationToken::new();
-    let sampler = tokio::spawn(sample_peak_rss(server.pid(), sampling.clone()));
     let next = Arc::new(AtomicUsize::new(0));
     let start = Instant::now();
     let mut tasks = Vec::with_capacity(connections);
@@ -152,20 +163,49 @@ pub async fn run(
             (latencies, errors)
         }));
     }
-    let mut result = IngestResult {
-        webhooks: requests.len(),
+    let mut posted = Posted {
         errors: 0,
         acked_in: Duration::ZERO,
         latencies: Vec::with_capacity(requests.len()),
-        applied_in: Duration::ZERO,
-        peak_rss_kib: 0,
     };
     for task in tasks {
         let (latencies, errors) = task.await.map_err(|e| e.to_string())?;
-        result.latencies.extend(latencies);
-        result.errors += errors;
+        posted.latencies.extend(latencies);
+        posted.errors += errors;
     }
-    result.acked_in = start.elapsed();
+    posted.acked_in = start.elapsed();
+    Ok(posted)
+}
+
+/// Posts every request over `connections` keep-alive connections, then waits until the
+/// journal is drained (health: `webhooks.pending` = 0) and `expected_messages` (less those
+/// not acknowledged) are stored.
+pub async fn run(
+    server: &Server,
+    addr: SocketAddr,
+    requests: Arc<Vec<Vec<u8>>>,
+    connections: usize,
+    store: &Store,
+    expected_messages: i64,
+) -> Result<IngestResult, String> {
+    let sampling = CancellationToken::new();
+    let sampler = tokio::spawn(sample_peak_rss(server.pid(), sampling.clone()));
+    let posted = match post_all(addr, requests.clone(), connections).await {
+        Ok(posted) => posted,
+        Err(e) => {
+            sampling.cancel();
+            return Err(e);
+        }
+    };
+    let acked = Instant::now();
+    let mut result = IngestResult {
+        webhooks: requests.len(),
+        errors: posted.errors,
+        acked_in: posted.acked_in,
+        latencies: posted.latencies,
+        applied_in: Duration::ZERO,
+        peak_rss_kib: 0,
+    };
     if result.errors * 100 > result.webhooks {
         sampling.cancel();
         return Err(format!(
@@ -177,7 +217,7 @@ pub async fn run(
     }
     let expected = expected_messages - result.errors as i64;
     wait_applied(addr, store, expected, Duration::from_secs(600)).await?;
-    result.applied_in = start.elapsed();
+    result.applied_in = result.acked_in + acked.elapsed();
     sampling.cancel();
     result.peak_rss_kib = sampler.await.unwrap_or_default();
     Ok(result)

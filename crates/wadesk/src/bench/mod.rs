@@ -4,13 +4,15 @@
 //! with their baselines and targets, and writes them as JSON.
 //!
 //! Phases, in order: the ingest baseline (a bare group-commit insert in a database of its
-//! own); webhook ingest under load; webhook → SSE latency; the outbox unlimited, at 80/s and at
+//! own); the HTTP floor (the same requests answered by a bare handler); webhook ingest under
+//! load; webhook → SSE latency; the outbox unlimited, at 80/s and at
 //! 1,000/s; a bulk-loaded database for start-up time and read latencies. It owns no server
 //! code and changes no server behaviour: what it finds, it reports.
 
 mod baseline;
 mod corpus;
 mod figures;
+mod floor;
 mod ingest;
 mod outbox;
 mod params;
@@ -174,7 +176,14 @@ async fn phases(site: &mut Site, p: &Params, r: &mut Results) -> Result<String, 
     store.close().await;
     site.drop_database("baseline").await;
 
-    let (url, token) = inbound(site, p, r, hooks.requests, sse_hooks.requests).await?;
+    step(&format!(
+        "HTTP floor: {} webhooks to a bare handler over {} connections",
+        p.webhooks, p.connections
+    ));
+    let requests = Arc::new(hooks.requests);
+    r.floor = Some(floor::run(requests.clone(), p.connections).await?);
+
+    let (url, token) = inbound(site, p, r, requests, sse_hooks.requests).await?;
     for (index, run) in p.outbox.iter().enumerate() {
         let limit = match run.rate {
             0 => "no rate limit".to_owned(),
@@ -195,7 +204,7 @@ async fn inbound(
     site: &mut Site,
     p: &Params,
     r: &mut Results,
-    requests: Vec<Vec<u8>>,
+    requests: Arc<Vec<Vec<u8>>>,
     sse_requests: Vec<Vec<u8>>,
 ) -> Result<(String, String), String> {
     let url = site.database("main").await?;
@@ -211,7 +220,6 @@ async fn inbound(
         p.webhooks, p.connections
     ));
     let expected = requests.len() as i64;
-    let requests = Arc::new(requests);
     let addr = site.addr;
     r.ingest = Some(ingest::run(&server, addr, requests, p.connections, &store, expected).await?);
     step(&format!("SSE: {} webhooks one at a time", p.sse_webhooks));

@@ -9,6 +9,8 @@ const FIGURES: &[&str] = &[
     "ingest.acked_per_sec",
     "ingest.baseline_rows_per_sec",
     "ingest.acked_vs_baseline_pct",
+    "ingest.floor_per_sec",
+    "ingest.acked_vs_floor_pct",
     "ingest.ack_p50_ms",
     "ingest.ack_p99_ms",
     "ingest.applied_per_sec",
