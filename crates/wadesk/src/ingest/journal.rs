@@ -10,7 +10,7 @@ use tokio::sync::{Notify, mpsc, oneshot};
 use crate::{
     domain::Timestamp,
     group,
-    store::{JournalOutcome, NewJournalEntry, Store, StoreError, Tx},
+    store::{JournalOutcome, NewJournalEntry, Store},
 };
 
 /// Bodies committed together at most.
@@ -89,7 +89,7 @@ async fn run(store: Store, mut rx: mpsc::Receiver<(Write, Reply)>, committed: Ar
                         Write::Settle(outcomes, now) => settles.push((outcomes, now)),
                     }
                 }
-                write_all(tx, &entries, &settles).await
+                tx.write(&entries, &settles).await
             }
             Err(e) => {
                 replies.clear();
@@ -114,17 +114,4 @@ async fn run(store: Store, mut rx: mpsc::Receiver<(Write, Reply)>, committed: Ar
             }
         }
     }
-}
-
-/// Appends and settles in one transaction, and commits it.
-async fn write_all(
-    mut tx: Tx,
-    entries: &[NewJournalEntry],
-    settles: &[(Vec<JournalOutcome>, Timestamp)],
-) -> Result<(), StoreError> {
-    tx.append_journal(entries).await?;
-    for (outcomes, now) in settles {
-        tx.settle_journal(outcomes, *now).await?;
-    }
-    tx.commit().await
 }

@@ -44,7 +44,7 @@ pub use conversations::{
     ContactKey, ContactSeen, ConversationChange, ConversationFilter, ConversationKey, MessageNote,
 };
 pub use events::StoredEvent;
-pub use journal::{JournalEntry, JournalOutcome, JournalState, NewJournalEntry};
+pub use journal::{JournalEntry, JournalOutcome, JournalState, JournalTx, NewJournalEntry};
 pub use messages::{MessageFilter, NewMessage};
 pub use outbox::{ClaimedSend, OutboxCounts, OutboxEntry, Pause};
 pub use statuses::{NewStatusEvent, StoredStatus};
@@ -323,10 +323,13 @@ impl Store {
         Self::begin_on(&self.write).await
     }
 
-    /// Begins a transaction that writes the webhook journal only: on SQLite it does not wait
-    /// for the main file's writer.
-    pub async fn begin_journal(&self) -> Result<Tx> {
-        Self::begin_on(&self.journal).await
+    /// Takes the webhook journal's writer (its connection; on PostgreSQL a transaction), which
+    /// writes the journal only: on SQLite it does not wait for the main file's writer.
+    pub async fn begin_journal(&self) -> Result<JournalTx> {
+        Ok(match &self.journal {
+            Pool::Sqlite(p) => JournalTx::Sqlite(p.acquire().await?),
+            Pool::Postgres(_) => JournalTx::Postgres(Self::begin_on(&self.journal).await?),
+        })
     }
 
     /// True when the journal is written apart from everything else (SQLite's journal file):

@@ -192,3 +192,47 @@ async fn a_body_applied_again_after_its_outcome_was_lost_changes_nothing() {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(messages["messages"].as_array().map(Vec::len), Some(1));
 }
+
+#[tokio::test]
+async fn a_group_commit_that_fails_is_undone_and_the_next_one_is_stored() {
+    let app = TestApp::spawn_with(|_| {}).await;
+    let mut admin = connect(&app.dir.path().join("wadesk.db.webhooks")).await;
+    admin
+        .execute(
+            "CREATE TRIGGER refuse_poison BEFORE INSERT ON webhook_events \
+             WHEN instr(NEW.body, CAST('poison' AS BLOB)) > 0 \
+             BEGIN SELECT RAISE(ABORT, 'refused'); END",
+        )
+        .await
+        .unwrap();
+
+    let poison = payload::text(CUSTOMER, "poison");
+    let poison_wamid = poison["id"].as_str().unwrap().to_owned();
+    let refused = app.webhook(&app.from_customer(vec![poison])).await;
+    assert_eq!(
+        refused,
+        StatusCode::SERVICE_UNAVAILABLE,
+        "a body that cannot be journaled is not acknowledged"
+    );
+
+    let msg = payload::text(CUSTOMER, "hello after that");
+    let wamid = msg["id"].as_str().unwrap().to_owned();
+    assert_eq!(
+        app.webhook(&app.from_customer(vec![msg])).await,
+        StatusCode::OK,
+        "the next commit does not run inside the failed one"
+    );
+    app.eventually("the next message is applied", || async {
+        let (s, _) = app.get(&format!("/api/v1/messages/{wamid}")).await;
+        (s == StatusCode::OK).then_some(())
+    })
+    .await;
+    let journal = app.journal().await;
+    assert_eq!(
+        journal.len(),
+        1,
+        "nothing of the failed commit is kept: {journal:?}"
+    );
+    let (s, _) = app.get(&format!("/api/v1/messages/{poison_wamid}")).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+}
