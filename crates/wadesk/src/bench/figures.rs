@@ -109,6 +109,9 @@ pub fn figures(r: &Results, backend: Backend, params: &Params) -> Vec<Figure> {
         let label = "ingest: applied end to end (visible in the API)";
         f.add("ingest.applied_per_sec", label, i.applied_per_sec(), "/s");
         f.against(AtLeast(5_000.0));
+        let label = "ingest: server CPU per webhook (acknowledged and applied)";
+        let per_webhook = i.server_cpu_secs * 1e6 / i.webhooks.max(1) as f64;
+        f.add("ingest.server_cpu_us", label, per_webhook, "µs");
     }
     f.latency(
         ["sse.p50_ms", "sse.p99_ms"],

@@ -92,6 +92,8 @@ pub struct IngestResult {
     /// From the first request until every message was applied and visible.
     pub applied_in: Duration,
     pub peak_rss_kib: u64,
+    /// The server's CPU time from the first request until every message was applied.
+    pub server_cpu_secs: f64,
 }
 
 impl IngestResult {
@@ -190,6 +192,7 @@ pub async fn run(
 ) -> Result<IngestResult, String> {
     let sampling = CancellationToken::new();
     let sampler = tokio::spawn(sample_peak_rss(server.pid(), sampling.clone()));
+    let cpu_before = server.cpu_secs();
     let posted = match post_all(addr, requests.clone(), connections).await {
         Ok(posted) => posted,
         Err(e) => {
@@ -205,6 +208,7 @@ pub async fn run(
         latencies: posted.latencies,
         applied_in: Duration::ZERO,
         peak_rss_kib: 0,
+        server_cpu_secs: 0.0,
     };
     if result.errors * 100 > result.webhooks {
         sampling.cancel();
@@ -218,6 +222,9 @@ pub async fn run(
     let expected = expected_messages - result.errors as i64;
     wait_applied(addr, store, expected, Duration::from_secs(600)).await?;
     result.applied_in = result.acked_in + acked.elapsed();
+    if let (Some(before), Some(after)) = (cpu_before, server.cpu_secs()) {
+        result.server_cpu_secs = after - before;
+    }
     sampling.cancel();
     result.peak_rss_kib = sampler.await.unwrap_or_default();
     Ok(result)

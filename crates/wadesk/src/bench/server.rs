@@ -122,6 +122,11 @@ impl Server {
         rss_kib(self.pid)
     }
 
+    /// CPU time used so far, in seconds.
+    pub fn cpu_secs(&self) -> Option<f64> {
+        cpu_secs(self.pid)
+    }
+
     /// The end of the server's log, for error messages.
     pub fn log_tail(&self) -> String {
         tail(&self.log)
@@ -164,6 +169,18 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .lines()
         .find_map(|l| l.strip_prefix("VmRSS:"))
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
+}
+
+/// CPU time process `pid` has used so far, all its threads (user and system), from
+/// `/proc/<pid>/stat` (Linux; counted in USER_HZ ticks, 1/100 s).
+pub fn cpu_secs(pid: u32) -> Option<f64> {
+    let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
+    // Fields after the command name, which is in parentheses and may hold spaces: state is
+    // field 3, utime 14 and stime 15.
+    let (_, rest) = stat.rsplit_once(')')?;
+    let fields: Vec<&str> = rest.split_whitespace().collect();
+    let ticks = |i: usize| fields.get(i)?.parse::<u64>().ok();
+    Some((ticks(11)? + ticks(12)?) as f64 / 100.0)
 }
 
 /// The last 40 lines of a log file.

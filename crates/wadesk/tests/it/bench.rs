@@ -14,6 +14,7 @@ const FIGURES: &[&str] = &[
     "ingest.ack_p50_ms",
     "ingest.ack_p99_ms",
     "ingest.applied_per_sec",
+    "ingest.server_cpu_us",
     "sse.p50_ms",
     "sse.p99_ms",
     "outbox.queued_per_sec",
