@@ -14,6 +14,7 @@ use std::{
 
 use tokio::sync::{mpsc, oneshot};
 
+use super::server::cpu_secs;
 use crate::{clock::Clock, group, store::Store};
 
 /// Rows committed together at most (as the journal writer).
@@ -24,23 +25,41 @@ type Reply = oneshot::Sender<Result<(), String>>;
 /// Rounds of the baseline; the median is reported (one round on a VM disk varies by ±30 %).
 const ROUNDS: usize = 3;
 
-/// Inserts every body `ROUNDS` times with `producers` concurrent producers; returns the median
-/// rows per second.
+/// What the baseline measured.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Baseline {
+    /// The median round's rows per second.
+    pub rows_per_sec: f64,
+    /// This process's CPU time per row over every round (SQLite's work included; on
+    /// PostgreSQL the server's is not).
+    pub cpu_us_per_row: f64,
+}
+
+/// Inserts every body `ROUNDS` times with `producers` concurrent producers.
 pub async fn run(
     store: &Store,
     bodies: Arc<Vec<Vec<u8>>>,
     producers: usize,
-) -> Result<f64, String> {
+) -> Result<Baseline, String> {
     store
         .create_baseline_table()
         .await
         .map_err(|e| format!("baseline table: {e}"))?;
+    let cpu_before = cpu_secs(std::process::id());
     let mut rates = Vec::with_capacity(ROUNDS);
     for _ in 0..ROUNDS {
         rates.push(round(store, bodies.clone(), producers).await?);
     }
+    let rows = (bodies.len() * ROUNDS).max(1) as f64;
+    let cpu_us_per_row = match (cpu_before, cpu_secs(std::process::id())) {
+        (Some(before), Some(after)) => (after - before) * 1e6 / rows,
+        _ => 0.0,
+    };
     rates.sort_unstable_by(f64::total_cmp);
-    Ok(rates[ROUNDS / 2])
+    Ok(Baseline {
+        rows_per_sec: rates[ROUNDS / 2],
+        cpu_us_per_row,
+    })
 }
 
 async fn round(store: &Store, bodies: Arc<Vec<Vec<u8>>>, producers: usize) -> Result<f64, String> {

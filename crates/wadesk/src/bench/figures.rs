@@ -4,6 +4,7 @@
 use std::time::Duration;
 
 use super::{
+    baseline::Baseline,
     corpus::SEARCH_WORD,
     ingest::{IngestResult, Posted},
     outbox::OutboxResult,
@@ -17,7 +18,7 @@ use crate::store::Backend;
 /// Everything one run measured.
 #[derive(Debug, Default)]
 pub struct Results {
-    pub baseline_rows_per_sec: f64,
+    pub baseline: Baseline,
     /// The same requests answered by a bare handler.
     pub floor: Option<Posted>,
     pub ingest: Option<IngestResult>,
@@ -81,10 +82,10 @@ pub fn figures(r: &Results, backend: Backend, params: &Params) -> Vec<Figure> {
         f.add(
             "ingest.baseline_rows_per_sec",
             label,
-            r.baseline_rows_per_sec,
+            r.baseline.rows_per_sec,
             "/s",
         );
-        let ratio = acked / r.baseline_rows_per_sec * 100.0;
+        let ratio = acked / r.baseline.rows_per_sec * 100.0;
         f.add(
             "ingest.acked_vs_baseline_pct",
             "ingest: acknowledged ÷ baseline",
@@ -112,6 +113,15 @@ pub fn figures(r: &Results, backend: Backend, params: &Params) -> Vec<Figure> {
         let label = "ingest: server CPU per webhook (acknowledged and applied)";
         let per_webhook = i.server_cpu_secs * 1e6 / i.webhooks.max(1) as f64;
         f.add("ingest.server_cpu_us", label, per_webhook, "µs");
+        if backend == Backend::Sqlite {
+            let label = "ingest baseline: CPU per row (SQLite's included)";
+            f.add(
+                "ingest.baseline_cpu_us",
+                label,
+                r.baseline.cpu_us_per_row,
+                "µs",
+            );
+        }
     }
     f.latency(
         ["sse.p50_ms", "sse.p99_ms"],

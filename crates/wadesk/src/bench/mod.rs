@@ -172,7 +172,7 @@ async fn phases(site: &mut Site, p: &Params, r: &mut Results) -> Result<String, 
     let store = site.connect(&url).await?;
     let version = store.database_version().await.map_err(|e| e.to_string())?;
     let bodies = Arc::new(hooks.bodies);
-    r.baseline_rows_per_sec = baseline::run(&store, bodies, p.connections).await?;
+    r.baseline = baseline::run(&store, bodies, p.connections).await?;
     store.close().await;
     site.drop_database("baseline").await;
 

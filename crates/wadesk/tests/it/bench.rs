@@ -15,6 +15,7 @@ const FIGURES: &[&str] = &[
     "ingest.ack_p99_ms",
     "ingest.applied_per_sec",
     "ingest.server_cpu_us",
+    "ingest.baseline_cpu_us",
     "sse.p50_ms",
     "sse.p99_ms",
     "outbox.queued_per_sec",
