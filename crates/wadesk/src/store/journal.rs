@@ -154,6 +154,21 @@ impl Store {
     }
 }
 
+/// Appending bodies: followed by as many rows of five values as there are bodies.
+const APPEND: &str = "INSERT INTO webhook_events \
+     (received_at, source, signature, body, next_attempt_at) VALUES ";
+
+/// Recording applied entries: followed by their ids' list and `)`; binds the time, then the ids.
+const SETTLE_APPLIED: &str = "UPDATE webhook_events SET state = 'done', processed_at = ?, \
+     attempts = attempts + 1, last_error = NULL WHERE id IN (";
+
+/// Recording a failed attempt; binds the state, the error, the next attempt time and the id.
+const SETTLE_FAILED: &str = "UPDATE webhook_events SET state = ?, attempts = attempts + 1, \
+     last_error = ?, next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?";
+
+/// Applied entries' ids recorded in one statement at most.
+const SETTLE_CHUNK: usize = 500;
+
 /// The journal writer's hold on the journal (`Store::begin_journal`).
 pub enum JournalTx {
     /// The journal file's one connection. dialect: each statement sent to it apart waits for
@@ -161,11 +176,6 @@ pub enum JournalTx {
     /// dozen bodies — so a whole group commit goes to it as one script.
     Sqlite(PoolConnection<Sqlite>),
     Postgres(Tx),
-}
-
-/// The `?`s of `n` ids.
-fn anonymous_list(n: usize) -> String {
-    vec!["?"; n].join(", ")
 }
 
 impl JournalTx {
@@ -186,30 +196,26 @@ impl JournalTx {
             }
             Self::Sqlite(conn) => conn,
         };
+        let settles: Vec<_> = settles
+            .iter()
+            .map(|(outcomes, now)| (split_outcomes(outcomes), *now))
+            .collect();
         // The script's text, then its arguments in the same order.
         let mut sql = String::from("BEGIN IMMEDIATE;\n");
         for chunk in entries.chunks(super::ROWS_PER_STATEMENT) {
-            sql.push_str(
-                "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) \
-                 VALUES ",
-            );
+            sql.push_str(APPEND);
             sql.push_str(&super::value_rows(Backend::Sqlite, chunk.len(), 5));
             sql.push_str(";\n");
         }
-        for (outcomes, _) in settles {
-            let (applied, failed) = split_outcomes(outcomes);
-            for chunk in applied.chunks(500) {
-                sql.push_str(&format!(
-                    "UPDATE webhook_events SET state = 'done', processed_at = ?, \
-                     attempts = attempts + 1, last_error = NULL WHERE id IN ({});\n",
-                    anonymous_list(chunk.len())
-                ));
+        for ((applied, failed), _) in &settles {
+            for chunk in applied.chunks(SETTLE_CHUNK) {
+                sql.push_str(SETTLE_APPLIED);
+                sql.push_str(&vec!["?"; chunk.len()].join(", "));
+                sql.push_str(");\n");
             }
             for _ in failed {
-                sql.push_str(
-                    "UPDATE webhook_events SET state = ?, attempts = attempts + 1, last_error = ?, \
-                     next_attempt_at = COALESCE(?, next_attempt_at) WHERE id = ?;\n",
-                );
+                sql.push_str(SETTLE_FAILED);
+                sql.push_str(";\n");
             }
         }
         sql.push_str("COMMIT;");
@@ -222,17 +228,16 @@ impl JournalTx {
                 .bind(e.body.as_slice())
                 .bind(e.received_at.0);
         }
-        for (outcomes, now) in settles {
-            let (applied, failed) = split_outcomes(outcomes);
-            for chunk in applied.chunks(500) {
+        for ((applied, failed), now) in &settles {
+            for chunk in applied.chunks(SETTLE_CHUNK) {
                 q = q.bind(now.0);
                 for id in chunk {
                     q = q.bind(*id);
                 }
             }
             for (id, error, retry_at) in failed {
-                let (state, next) = failed_state(retry_at);
-                q = q.bind(state).bind(error).bind(next).bind(id);
+                let (state, next) = failed_state(*retry_at);
+                q = q.bind(state).bind(*error).bind(next).bind(*id);
             }
         }
         match q.execute(&mut *conn).await {
@@ -283,8 +288,7 @@ impl Tx {
             super::row_bytes(5, e.source.len() + e.signature.len() + e.body.len())
         }) {
             let sql = format!(
-                "INSERT INTO webhook_events (received_at, source, signature, body, next_attempt_at) \
-                 VALUES {}",
+                "{APPEND}{}",
                 super::value_rows(self.backend(), chunk.len(), 5)
             );
             with_tx!(self, |c| {
@@ -337,12 +341,9 @@ impl Tx {
         now: Timestamp,
     ) -> Result<()> {
         let (applied, failed) = split_outcomes(outcomes);
-        for chunk in applied.chunks(500) {
-            let sql = format!(
-                "UPDATE webhook_events SET state = 'done', processed_at = $1, attempts = attempts + 1, \
-                 last_error = NULL WHERE id IN ({})",
-                super::placeholders(2, chunk.len())
-            );
+        for chunk in applied.chunks(SETTLE_CHUNK) {
+            let ids = vec!["?"; chunk.len()].join(", ");
+            let sql = super::numbered(self.backend(), &format!("{SETTLE_APPLIED}{ids})"));
             with_tx!(self, |c| {
                 let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(now.0);
                 for id in chunk {
@@ -365,17 +366,15 @@ impl Tx {
         retry_at: Option<Timestamp>,
     ) -> Result<()> {
         let (state, next) = failed_state(retry_at);
-        with_tx!(self, |c| sqlx::query(
-            "UPDATE webhook_events SET state = $2, attempts = attempts + 1, last_error = $3, \
-             next_attempt_at = COALESCE($4, next_attempt_at) WHERE id = $1"
-        )
-        .bind(id)
-        .bind(state)
-        .bind(error)
-        .bind(next)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected()))?;
+        let sql = super::numbered(self.backend(), SETTLE_FAILED);
+        with_tx!(self, |c| sqlx::query(AssertSqlSafe(sql.as_str()))
+            .bind(state)
+            .bind(error)
+            .bind(next)
+            .bind(id)
+            .execute(c)
+            .await
+            .map(|_| ()))?;
         Ok(())
     }
 }

@@ -361,6 +361,29 @@ impl Store {
     }
 }
 
+/// `sql` with its `?` placeholders as `backend` writes them: `$1`, `$2`, … in order on
+/// PostgreSQL, left anonymous on SQLite (its driver finds those fastest). `sql` may hold no
+/// other `?`.
+fn numbered(backend: Backend, sql: &str) -> String {
+    match backend {
+        Backend::Sqlite => sql.to_owned(),
+        Backend::Postgres => {
+            let mut out = String::with_capacity(sql.len() + 16);
+            let mut n = 0;
+            for c in sql.chars() {
+                if c == '?' {
+                    n += 1;
+                    out.push('$');
+                    out.push_str(&n.to_string());
+                } else {
+                    out.push(c);
+                }
+            }
+            out
+        }
+    }
+}
+
 /// `$start, $start+1, …` for `n` values, for `IN (…)` lists.
 fn placeholders(start: usize, n: usize) -> String {
     (start..start + n)
@@ -559,6 +582,16 @@ mod tests {
         let rows = [("a", 1), ("b", 2), ("a", 3), ("c", 4), ("b", 5)];
         let merged = merge_by(rows, |r| r.0, |kept, later| kept.1 += later.1);
         assert_eq!(merged, vec![("a", 4), ("b", 7), ("c", 4)]);
+    }
+
+    #[test]
+    fn numbered_writes_postgres_placeholders_in_order_and_keeps_sqlites() {
+        let sql = "UPDATE t SET a = ?, b = ? WHERE id IN (?, ?)";
+        assert_eq!(
+            numbered(Backend::Postgres, sql),
+            "UPDATE t SET a = $1, b = $2 WHERE id IN ($3, $4)"
+        );
+        assert_eq!(numbered(Backend::Sqlite, sql), sql);
     }
 
     #[test]
