@@ -12,6 +12,7 @@ use super::{
     reads::{BulkResult, ReadResult},
     report::{Figure, Reference, number},
     stats::{ms, percentile},
+    statuses::StatusResult,
 };
 use crate::store::Backend;
 
@@ -25,6 +26,7 @@ pub struct Results {
     pub idle_rss_kib: u64,
     pub sse: Vec<Duration>,
     pub outbox: Vec<OutboxResult>,
+    pub statuses: Option<StatusResult>,
     pub bulk: Option<BulkResult>,
     pub startup: Duration,
     pub bulk_idle_rss_kib: u64,
@@ -131,6 +133,23 @@ pub fn figures(r: &Results, backend: Backend, params: &Params) -> Vec<Figure> {
     );
     for o in &r.outbox {
         outbox(&mut f, o);
+    }
+    if let Some(st) = &r.statuses {
+        let n = st.webhooks as f64;
+        let label = format!("statuses: {} webhooks acknowledged", count(st.webhooks));
+        f.add(
+            "statuses.acked_per_sec",
+            label,
+            n / st.acked_in.as_secs_f64(),
+            "/s",
+        );
+        let label = "statuses: applied end to end";
+        f.add(
+            "statuses.applied_per_sec",
+            label,
+            n / st.applied_in.as_secs_f64(),
+            "/s",
+        );
     }
     if let Some(b) = &r.bulk {
         let m = count(b.summary.messages as usize);

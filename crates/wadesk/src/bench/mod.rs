@@ -5,9 +5,10 @@
 //!
 //! Phases, in order: the ingest baseline (a bare group-commit insert in a database of its
 //! own); the HTTP floor (the same requests answered by a bare handler); webhook ingest under
-//! load; webhook → SSE latency; the outbox unlimited, at 80/s and at
-//! 1,000/s; a bulk-loaded database for start-up time and read latencies. It owns no server
-//! code and changes no server behaviour: what it finds, it reports.
+//! load; webhook → SSE latency; the outbox unlimited, at 80/s and at 1,000/s; the statuses
+//! of the unlimited run's sends; a bulk-loaded database for start-up time and read
+//! latencies. It owns no server code and changes no server behaviour: what it finds, it
+//! reports.
 
 mod baseline;
 mod corpus;
@@ -22,6 +23,7 @@ mod server;
 mod site;
 mod sse;
 mod stats;
+mod statuses;
 mod wire;
 
 use std::{
@@ -184,6 +186,7 @@ async fn phases(site: &mut Site, p: &Params, r: &mut Results) -> Result<String, 
     r.floor = Some(floor::run(requests.clone(), p.connections).await?);
 
     let (url, token) = inbound(site, p, r, requests, sse_hooks.requests).await?;
+    let mut sent = Vec::new();
     for (index, run) in p.outbox.iter().enumerate() {
         let limit = match run.rate {
             0 => "no rate limit".to_owned(),
@@ -193,7 +196,26 @@ async fn phases(site: &mut Site, p: &Params, r: &mut Results) -> Result<String, 
         let queueing = site.serve(&url, None, &format!("queue-{index}")).await?;
         let result = outbox::measure(site, &url, queueing, &token, *run, index).await?;
         r.outbox.push(result);
+        if run.rate == 0 {
+            sent = site
+                .sim
+                .sends()
+                .into_iter()
+                .filter(|s| s.accepted())
+                .collect();
+        }
     }
+    step(&format!(
+        "statuses: delivered and read for {} sends, one webhook each",
+        sent.len()
+    ));
+    let requests = statuses::prepare(&site.sim, site.addr, &sent);
+    let check: Vec<String> = [sent.first(), sent.last()]
+        .into_iter()
+        .flatten()
+        .filter_map(|s| s.callback_data.clone())
+        .collect();
+    r.statuses = Some(statuses::run(site, &url, &token, requests, p.connections, &check).await?);
     big_inbox(site, p, r).await?;
     Ok(version)
 }

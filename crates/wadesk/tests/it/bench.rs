@@ -28,6 +28,8 @@ const FIGURES: &[&str] = &[
     "outbox.rate_1000.max_per_1s",
     "outbox.rate_1000.min_per_1s",
     "outbox.rate_1000.deviation_pct",
+    "statuses.acked_per_sec",
+    "statuses.applied_per_sec",
     "bulk.load_rows_per_sec",
     "reads.list_p50_ms",
     "reads.list_p99_ms",

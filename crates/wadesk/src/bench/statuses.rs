@@ -1,0 +1,123 @@
+//! Status webhooks under load: for every send of the unlimited outbox run, Meta's `delivered`
+//! and `read`, one status per signed webhook as Meta sends them, posted over the ingest's
+//! connections to a server on the same database. A number that sends gets three statuses for
+//! each message (sent, delivered, read): most of a busy number's webhooks are these.
+
+use std::{
+    net::SocketAddr,
+    time::{Duration, Instant},
+};
+
+use serde_json::Value;
+use simulator::{RecordedSend, Simulator, payload};
+use whatsapp::signature;
+
+use super::{
+    ingest::{post_all, wait_applied},
+    site::Site,
+    wire,
+};
+
+/// The statuses posted for each send, in the order Meta sends them.
+const STATUSES: [&str; 2] = ["delivered", "read"];
+
+/// What the status load measured.
+#[derive(Debug, Clone)]
+pub struct StatusResult {
+    pub webhooks: usize,
+    /// From the first request to the last acknowledgement.
+    pub acked_in: Duration,
+    /// From the first request until the journal was drained.
+    pub applied_in: Duration,
+}
+
+/// The accepted sends' status webhooks, every send's `delivered` before any `read`.
+pub fn prepare(sim: &Simulator, addr: SocketAddr, sends: &[RecordedSend]) -> Vec<Vec<u8>> {
+    let (pnid, display, waba) = (
+        sim.phone_number_id(),
+        sim.display_phone_number(),
+        sim.waba_id(),
+    );
+    let secret = sim.app_secret();
+    let mut requests = Vec::with_capacity(sends.len() * STATUSES.len());
+    for status in STATUSES {
+        for send in sends {
+            let Some(wamid) = send.wamid() else {
+                continue;
+            };
+            let item = payload::status(
+                wamid,
+                status,
+                &send.wa_id(),
+                send.callback_data.as_deref(),
+                vec![],
+            );
+            let note = payload::envelope(&pnid, &display, &waba, &[], vec![], vec![item]);
+            let body = simulator::to_meta_json(&note).unwrap_or_default();
+            let sig = signature::sign(secret.as_bytes(), &body);
+            let headers = [
+                ("Content-Type", "application/json"),
+                ("User-Agent", "facebookexternalua"),
+                (signature::HEADER, sig.as_str()),
+            ];
+            requests.push(wire::post(addr, "/webhooks/whatsapp", &headers, &body));
+        }
+    }
+    requests
+}
+
+/// Posts `requests` to a server on `database_url`, waits until they are applied, and checks
+/// that the messages of `check` (ids) read as `read`.
+pub async fn run(
+    site: &Site,
+    database_url: &str,
+    token: &str,
+    requests: Vec<Vec<u8>>,
+    connections: usize,
+    check: &[String],
+) -> Result<StatusResult, String> {
+    let server = site.serve(database_url, Some(0), "statuses").await?;
+    let store = site.connect(database_url).await?;
+    let webhooks = requests.len();
+    let posted = post_all(site.addr, requests.into(), connections).await?;
+    let acked = Instant::now();
+    if posted.errors > 0 {
+        return Err(format!(
+            "{} of {webhooks} status webhooks were not acknowledged:\n{}",
+            posted.errors,
+            server.log_tail()
+        ));
+    }
+    wait_applied(site.addr, &store, 0, Duration::from_secs(600)).await?;
+    let applied_in = posted.acked_in + acked.elapsed();
+    for id in check {
+        let status = message_status(site.addr, token, id).await?;
+        if status != "read" {
+            return Err(format!("message {id} is {status} after its read status"));
+        }
+    }
+    store.close().await;
+    server.stop().await?;
+    Ok(StatusResult {
+        webhooks,
+        acked_in: posted.acked_in,
+        applied_in,
+    })
+}
+
+async fn message_status(addr: SocketAddr, token: &str, id: &str) -> Result<String, String> {
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
+    let message: Value = http
+        .get(format!("http://{addr}/api/v1/messages/{id}"))
+        .bearer_auth(token)
+        .send()
+        .await
+        .map_err(|e| e.to_string())?
+        .json()
+        .await
+        .map_err(|e| e.to_string())?;
+    Ok(message["status"].as_str().unwrap_or_default().to_owned())
+}
