@@ -62,19 +62,24 @@ pub async fn record(tx: &mut Tx, updates: &[(&str, StatusUpdate)]) -> store::Res
 }
 
 /// Applies every recorded, unapplied status of the outbound messages' wamids, updating
-/// `messages` in place. Returns whether any changed.
-pub async fn settle(tx: &mut Tx, messages: &mut [Message], now: Timestamp) -> store::Result<bool> {
+/// `messages` in place. Returns whether each changed.
+pub async fn settle(
+    tx: &mut Tx,
+    messages: &mut [Message],
+    now: Timestamp,
+) -> store::Result<Vec<bool>> {
+    let unchanged = vec![false; messages.len()];
     let wamids: Vec<&str> = messages
         .iter()
         .filter(|m| m.direction == Direction::Outbound)
         .filter_map(|m| m.wamid.as_deref())
         .collect();
     if wamids.is_empty() {
-        return Ok(false);
+        return Ok(unchanged);
     }
     let pending = tx.unapplied_statuses(&wamids).await?;
     if pending.is_empty() {
-        return Ok(false);
+        return Ok(unchanged);
     }
     tx.mark_statuses_applied(&wamids, now).await?;
     // Only outbound wamids were asked for, so a status matches no inbound message.
@@ -93,7 +98,7 @@ pub async fn settle(tx: &mut Tx, messages: &mut [Message], now: Timestamp) -> st
         })
         .collect();
     save(tx, messages, &changed).await?;
-    Ok(changed.contains(&true))
+    Ok(changed)
 }
 
 /// Writes the delivery states of the messages marked changed.

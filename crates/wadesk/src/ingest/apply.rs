@@ -112,8 +112,9 @@ pub async fn apply_bodies(
     if !incoming.is_empty() {
         store_messages(tx, &incoming, &mut events).await?;
     }
-    for status in bodies.iter().flat_map(|b| &b.statuses) {
-        apply_status(tx, status, now, &mut events).await?;
+    let statuses: Vec<&NewStatusEvent> = bodies.iter().flat_map(|b| &b.statuses).collect();
+    if !statuses.is_empty() {
+        apply_statuses(tx, &statuses, now, &mut events).await?;
     }
     Ok(events)
 }
@@ -245,35 +246,52 @@ fn status_event(s: &Status, received_at: Timestamp) -> NewStatusEvent {
     }
 }
 
-async fn apply_status(
+/// Records statuses and folds the new ones into their messages: those known by wamid, and
+/// sends whose answer is late, found by the id riding in `biz_opaque_callback_data`. A status
+/// whose message is not known yet waits recorded until its wamid appears.
+async fn apply_statuses(
     tx: &mut Tx,
-    event: &NewStatusEvent,
+    statuses: &[&NewStatusEvent],
     now: Timestamp,
     events: &mut Vec<Event>,
 ) -> Result<(), store::StoreError> {
-    if !tx.insert_status_event(event).await? {
+    let recorded = tx.insert_status_events(statuses).await?;
+    let fresh: Vec<&NewStatusEvent> = statuses
+        .iter()
+        .copied()
+        .filter(|s| recorded.contains(&(s.wamid.clone(), s.status.clone())))
+        .collect();
+    if fresh.is_empty() {
         return Ok(());
     }
-    let mut message = match tx.message_by_wamid(&event.wamid).await? {
-        Some(m) => m,
-        None => {
-            // The status raced ahead of our record of the send response (or the response was
-            // lost): our message id rides along in biz_opaque_callback_data.
-            let Some(id) = event.callback_data.as_deref() else {
-                return Ok(());
-            };
-            match tx.message(id).await? {
-                Some(mut m) if m.direction == Direction::Outbound && m.wamid.is_none() => {
-                    tx.attach_wamid(&m.id, &event.wamid).await?;
-                    tx.finish_send(&m.id).await?;
-                    m.wamid = Some(event.wamid.clone());
-                    m
-                }
-                _ => return Ok(()),
-            }
+    let mut wamids: Vec<&str> = fresh.iter().map(|s| s.wamid.as_str()).collect();
+    wamids.sort_unstable();
+    wamids.dedup();
+    let mut messages = tx.messages_by_wamids(&wamids).await?;
+    for status in &fresh {
+        if messages
+            .iter()
+            .any(|m| m.wamid.as_deref() == Some(status.wamid.as_str()))
+        {
+            continue;
         }
-    };
-    if delivery::settle(tx, std::slice::from_mut(&mut message), now).await? {
+        // The status raced ahead of our record of the send response (or the response was
+        // lost): our message id rides along in biz_opaque_callback_data.
+        let Some(id) = status.callback_data.as_deref() else {
+            continue;
+        };
+        if let Some(mut m) = tx.message(id).await?
+            && m.direction == Direction::Outbound
+            && m.wamid.is_none()
+        {
+            tx.attach_wamid(&m.id, &status.wamid).await?;
+            tx.finish_send(&m.id).await?;
+            m.wamid = Some(status.wamid.clone());
+            messages.push(m);
+        }
+    }
+    let changed = delivery::settle(tx, &mut messages, now).await?;
+    for (message, _) in messages.iter().zip(changed).filter(|(_, c)| *c) {
         events.extend(Event::message_updated(&message.id, message.conversation_id));
     }
     Ok(())

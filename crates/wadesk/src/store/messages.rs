@@ -115,27 +115,31 @@ impl Tx {
     }
 
     pub async fn message_by_wamid(&mut self, wamid: &str) -> Result<Option<Message>> {
-        let sql = format!("SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.wamid = $1");
-        let row: Option<MessageRow> =
-            with_tx!(self, |c| sqlx::query_as(AssertSqlSafe(sql.as_str()))
-                .bind(wamid)
-                .fetch_optional(c)
-                .await)?;
-        row.map(Message::try_from).transpose()
+        Ok(self.messages_by_wamids(&[wamid]).await?.pop())
     }
 
     /// Messages by id, in no particular order (unknown ids are left out).
     pub async fn messages(&mut self, ids: &[&str]) -> Result<Vec<Message>> {
-        let mut found = Vec::with_capacity(ids.len());
-        for chunk in ids.chunks(super::ROWS_PER_STATEMENT) {
+        self.messages_where("id", ids).await
+    }
+
+    /// Messages by wamid, in no particular order (unknown wamids are left out).
+    pub async fn messages_by_wamids(&mut self, wamids: &[&str]) -> Result<Vec<Message>> {
+        self.messages_where("wamid", wamids).await
+    }
+
+    /// Messages whose `column` (a unique one) is one of `keys`.
+    async fn messages_where(&mut self, column: &str, keys: &[&str]) -> Result<Vec<Message>> {
+        let mut found = Vec::with_capacity(keys.len());
+        for chunk in keys.chunks(super::ROWS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.id IN ({})",
+                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.{column} IN ({})",
                 super::placeholders(1, chunk.len())
             );
             let rows: Vec<MessageRow> = with_tx!(self, |c| {
                 let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
-                for id in chunk {
-                    q = q.bind(*id);
+                for key in chunk {
+                    q = q.bind(*key);
                 }
                 q.fetch_all(c).await
             })?;

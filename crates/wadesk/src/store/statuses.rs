@@ -1,6 +1,10 @@
 //! Status events: every status webhook as received, deduplicated by (wamid, status), waiting
 //! here until the message they belong to is known.
 
+use std::collections::HashSet;
+
+use sqlx::AssertSqlSafe;
+
 use super::{Result, Tx, with_tx};
 use crate::domain::Timestamp;
 
@@ -26,26 +30,45 @@ pub struct StoredStatus {
 }
 
 impl Tx {
-    /// Records a status; `false` when the same (wamid, status) was recorded before.
-    pub async fn insert_status_event(&mut self, e: &NewStatusEvent) -> Result<bool> {
-        let done = with_tx!(self, |c| {
-            sqlx::query(
-            "INSERT INTO status_events (wamid, status, occurred_at, recipient_id, callback_data, \
-             errors, received_at) VALUES ($1, $2, $3, $4, $5, $6, $7) \
-             ON CONFLICT (wamid, status) DO NOTHING"
-        )
-        .bind(&e.wamid)
-        .bind(&e.status)
-        .bind(e.occurred_at.0)
-        .bind(&e.recipient_id)
-        .bind(&e.callback_data)
-        .bind(&e.errors)
-        .bind(e.received_at.0)
-        .execute(c)
-        .await
-        .map(|r| r.rows_affected())
-        })?;
-        Ok(done == 1)
+    /// Records statuses, many to a statement; returns the (wamid, status) pairs that were new.
+    /// A pair recorded before, or twice in `events`, is recorded once.
+    pub async fn insert_status_events(
+        &mut self,
+        events: &[&NewStatusEvent],
+    ) -> Result<HashSet<(String, String)>> {
+        let backend = self.backend();
+        let mut inserted = HashSet::with_capacity(events.len());
+        let bytes = |e: &&NewStatusEvent| {
+            let text = [&e.recipient_id, &e.callback_data, &e.errors]
+                .iter()
+                .map(|t| t.as_deref().map_or(0, str::len))
+                .sum::<usize>();
+            super::row_bytes(7, e.wamid.len() + e.status.len() + text)
+        };
+        for chunk in super::runs(backend, events, bytes) {
+            let sql = format!(
+                "INSERT INTO status_events (wamid, status, occurred_at, recipient_id, \
+                 callback_data, errors, received_at) VALUES {} \
+                 ON CONFLICT (wamid, status) DO NOTHING RETURNING wamid, status",
+                super::value_rows(backend, chunk.len(), 7)
+            );
+            let rows: Vec<(String, String)> = with_tx!(self, |c| {
+                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
+                for e in chunk {
+                    q = q
+                        .bind(&e.wamid)
+                        .bind(&e.status)
+                        .bind(e.occurred_at.0)
+                        .bind(&e.recipient_id)
+                        .bind(&e.callback_data)
+                        .bind(&e.errors)
+                        .bind(e.received_at.0);
+                }
+                q.fetch_all(c).await
+            })?;
+            inserted.extend(rows);
+        }
+        Ok(inserted)
     }
 
     /// Statuses of `wamids` not yet applied, oldest first, each with its wamid.
@@ -61,7 +84,7 @@ impl Tx {
                 super::placeholders(1, chunk.len())
             );
             let rows: Vec<(String, String, i64, Option<String>)> = with_tx!(self, |c| {
-                let mut q = sqlx::query_as(sqlx::AssertSqlSafe(sql.as_str()));
+                let mut q = sqlx::query_as(AssertSqlSafe(sql.as_str()));
                 for wamid in chunk {
                     q = q.bind(*wamid);
                 }
@@ -92,7 +115,7 @@ impl Tx {
                 super::placeholders(2, chunk.len())
             );
             with_tx!(self, |c| {
-                let mut q = sqlx::query(sqlx::AssertSqlSafe(sql.as_str())).bind(now.0);
+                let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(now.0);
                 for wamid in chunk {
                     q = q.bind(*wamid);
                 }

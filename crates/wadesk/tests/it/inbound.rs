@@ -415,3 +415,55 @@ backend_tests! {
         assert_eq!(app.message(&id).await["status"], "read");
     }
 }
+
+backend_tests! {
+    async fn many_statuses_in_one_body_end_as_if_applied_one_by_one(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        app.sim.set_status_plan(no_statuses());
+        app.customer_says("hi").await;
+        let (a, wamid_a) = accepted_send(&app).await;
+        let (b, wamid_b) = accepted_send(&app).await;
+        // A third send whose answer is late: its statuses, carrying our id, come first.
+        app.sim.inject(simulator::Fault::late_answer(
+            std::time::Duration::from_millis(3000),
+        ));
+        let (_, m) = app.send_text(&format!("+{CUSTOMER}"), "late answer").await;
+        let c = m["id"].as_str().unwrap().to_owned();
+        let wamid_c = app
+            .eventually("Graph took the third send", || async {
+                let sends = app.sim.sends();
+                sends.get(2).and_then(|s| s.wamid().map(str::to_owned))
+            })
+            .await;
+
+        let error = json!({"code": 131026, "title": "Message undeliverable"});
+        let items = vec![
+            payload::status(&wamid_a, "sent", CUSTOMER, None, vec![]),
+            payload::status(&wamid_a, "read", CUSTOMER, None, vec![]),
+            payload::status(&wamid_a, "delivered", CUSTOMER, None, vec![]),
+            payload::status(&wamid_b, "sent", CUSTOMER, None, vec![]),
+            payload::status(&wamid_c, "delivered", CUSTOMER, Some(&c), vec![]),
+            payload::status(&wamid_b, "failed", CUSTOMER, None, vec![error]),
+            payload::status(&wamid_c, "read", CUSTOMER, None, vec![]),
+            payload::status(&wamid_a, "read", CUSTOMER, None, vec![]),
+        ];
+        assert_eq!(
+            app.webhook(&app.envelope(&[], vec![], items)).await,
+            StatusCode::OK
+        );
+        assert_eq!(app.wait_status(&a, "read").await["wamid"], wamid_a.as_str());
+        let m = app.wait_status(&b, "failed").await;
+        assert_eq!(m["error"]["code"], 131026, "{m}");
+        // Applied in the same transaction as A's and B's, long before Graph's late answer.
+        let m = app.message(&c).await;
+        assert_eq!(m["status"], "read", "found by the id it carried: {m}");
+        assert_eq!(m["wamid"], wamid_c.as_str(), "{m}");
+        let journal = app.journal().await;
+        assert_eq!(journal[0]["state"], "done", "{journal:?}");
+
+        // The late answer changes nothing, and nothing was sent twice.
+        tokio::time::sleep(std::time::Duration::from_millis(3200)).await;
+        assert_eq!(app.message(&c).await["status"], "read");
+        assert_eq!(app.sim.sends().len(), 3);
+    }
+}
