@@ -66,18 +66,21 @@ pub fn prepare(
             vec![],
         );
         let body = simulator::to_meta_json(&note).unwrap_or_default();
-        let sig = signature::sign(secret.as_bytes(), &body);
-        let headers = [
-            ("Content-Type", "application/json"),
-            ("User-Agent", "facebookexternalua"),
-            (signature::HEADER, sig.as_str()),
-        ];
-        hooks
-            .requests
-            .push(wire::post(addr, "/webhooks/whatsapp", &headers, &body));
+        hooks.requests.push(signed_post(addr, &secret, &body));
         hooks.bodies.push(body);
     }
     hooks
+}
+
+/// The complete request Meta makes to deliver `body`: signed with `secret`, as Meta's agent.
+pub fn signed_post(addr: SocketAddr, secret: &str, body: &[u8]) -> Vec<u8> {
+    let sig = signature::sign(secret.as_bytes(), body);
+    let headers = [
+        ("Content-Type", "application/json"),
+        ("User-Agent", "facebookexternalua"),
+        (signature::HEADER, sig.as_str()),
+    ];
+    wire::post(addr, "/webhooks/whatsapp", &headers, body)
 }
 
 /// What the ingest load measured.

@@ -8,15 +8,12 @@ use std::{
     time::{Duration, Instant},
 };
 
+use super::{
+    ingest::{post_all, signed_post, wait_applied},
+    site::Site,
+};
 use serde_json::Value;
 use simulator::{RecordedSend, Simulator, payload};
-use whatsapp::signature;
-
-use super::{
-    ingest::{post_all, wait_applied},
-    site::Site,
-    wire,
-};
 
 /// The statuses posted for each send, in the order Meta sends them.
 const STATUSES: [&str; 2] = ["delivered", "read"];
@@ -54,13 +51,7 @@ pub fn prepare(sim: &Simulator, addr: SocketAddr, sends: &[RecordedSend]) -> Vec
             );
             let note = payload::envelope(&pnid, &display, &waba, &[], vec![], vec![item]);
             let body = simulator::to_meta_json(&note).unwrap_or_default();
-            let sig = signature::sign(secret.as_bytes(), &body);
-            let headers = [
-                ("Content-Type", "application/json"),
-                ("User-Agent", "facebookexternalua"),
-                (signature::HEADER, sig.as_str()),
-            ];
-            requests.push(wire::post(addr, "/webhooks/whatsapp", &headers, &body));
+            requests.push(signed_post(addr, &secret, &body));
         }
     }
     requests
