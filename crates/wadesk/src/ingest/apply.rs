@@ -264,9 +264,7 @@ async fn apply_statuses(
     if fresh.is_empty() {
         return Ok(());
     }
-    let mut wamids: Vec<&str> = fresh.iter().map(|s| s.wamid.as_str()).collect();
-    wamids.sort_unstable();
-    wamids.dedup();
+    let wamids: Vec<&str> = fresh.iter().map(|s| s.wamid.as_str()).collect();
     let mut messages = tx.messages_by_wamids(&wamids).await?;
     for status in &fresh {
         if messages
@@ -280,7 +278,7 @@ async fn apply_statuses(
         let Some(id) = status.callback_data.as_deref() else {
             continue;
         };
-        if let Some(mut m) = tx.message(id).await?
+        if let Some(mut m) = tx.messages(&[id]).await?.pop()
             && m.direction == Direction::Outbound
             && m.wamid.is_none()
         {

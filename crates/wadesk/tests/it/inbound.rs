@@ -467,3 +467,40 @@ backend_tests! {
         assert_eq!(app.sim.sends().len(), 3);
     }
 }
+
+backend_tests! {
+    async fn a_status_applied_beside_another_instance_does_not_undo_its_read(db: Db) {
+        use wadesk::{
+            domain::Timestamp,
+            ingest::{apply_bodies, parse_body},
+            store::{Store, StoreOptions},
+        };
+        let app = TestApp::spawn_on(db).await;
+        app.sim.set_status_plan(no_statuses());
+        app.customer_says("hi").await;
+        let (id, wamid) = accepted_send(&app).await;
+        // Two instances, each applying one status of the message in its own transaction.
+        let one = Store::connect(&app.db.url, &StoreOptions::default()).await.unwrap();
+        let two = Store::connect(&app.db.url, &StoreOptions::default()).await.unwrap();
+        let body = |kind: &str| {
+            let note = statuses(&app, &wamid, &[kind]);
+            parse_body(&serde_json::to_vec(&note).unwrap(), Timestamp(0)).unwrap()
+        };
+        let (read, delivered) = (body("read"), body("delivered"));
+        let now = Timestamp(1);
+
+        let mut first = one.begin().await.unwrap();
+        apply_bodies(&mut first, &[&read], now).await.unwrap();
+        let second = tokio::spawn(async move {
+            let mut tx = two.begin().await.unwrap();
+            apply_bodies(&mut tx, &[&delivered], now).await.unwrap();
+            tx.commit().await.unwrap();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        first.commit().await.unwrap();
+        second.await.unwrap();
+
+        let m = app.message(&id).await;
+        assert_eq!(m["status"], "read", "the later commit folded into what the first saved: {m}");
+    }
+}
