@@ -173,6 +173,8 @@ impl Tx {
 
     /// `attach_wamid` for many `(message id, wamid)`; returns the ids that took their wamid.
     pub async fn attach_wamids(&mut self, pairs: &[(&str, &str)]) -> Result<Vec<String>> {
+        let wamids: Vec<&str> = pairs.iter().map(|(_, wamid)| *wamid).collect();
+        self.lock_wamids(&wamids).await?;
         let mut attached = Vec::with_capacity(pairs.len());
         // dialect: SQLite would find the rows through the wamid index (every queued send's
         // wamid is NULL) and scan the VALUES for each, thousands of rows a statement; a unary

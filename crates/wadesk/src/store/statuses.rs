@@ -5,7 +5,11 @@ use std::collections::HashSet;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Result, Tx, with_tx};
+use super::{Result, Tx, TxInner, with_tx};
+
+/// The first key of wamids' advisory locks ("WAMI"): apart from every other lock's keys (the
+/// dispatch locks use one 64-bit key, a space of its own).
+const WAMID_LOCKS: i32 = 0x5741_4d49;
 use crate::domain::Timestamp;
 
 /// A status webhook item to record.
@@ -36,6 +40,8 @@ impl Tx {
         &mut self,
         events: &[&NewStatusEvent],
     ) -> Result<HashSet<(String, String)>> {
+        let wamids: Vec<&str> = events.iter().map(|e| e.wamid.as_str()).collect();
+        self.lock_wamids(&wamids).await?;
         let backend = self.backend();
         let mut inserted = HashSet::with_capacity(events.len());
         let bytes = |e: &&NewStatusEvent| {
@@ -69,6 +75,29 @@ impl Tx {
             inserted.extend(rows);
         }
         Ok(inserted)
+    }
+
+    /// dialect: on PostgreSQL, takes a lock for each of `wamids` until this transaction ends
+    /// (advisory, in one order). Whoever records a status of a wamid and whoever attaches a
+    /// wamid to its message take it first, so the two take turns: otherwise each can miss the
+    /// other's uncommitted row — the status finds no message, the attach finds no status — and
+    /// the status waits unapplied. SQLite's one writer already takes turns.
+    pub(super) async fn lock_wamids(&mut self, wamids: &[&str]) -> Result<()> {
+        let TxInner::Postgres(t) = &mut self.0 else {
+            return Ok(());
+        };
+        if wamids.is_empty() {
+            return Ok(());
+        }
+        sqlx::query(
+            "SELECT pg_advisory_xact_lock($1, k) FROM \
+             (SELECT DISTINCT hashtext(w) AS k FROM unnest($2::text[]) AS w ORDER BY k) AS keys",
+        )
+        .bind(WAMID_LOCKS)
+        .bind(wamids)
+        .execute(&mut **t)
+        .await?;
+        Ok(())
     }
 
     /// Statuses of `wamids` not yet applied, oldest first, each with its wamid.

@@ -504,3 +504,60 @@ backend_tests! {
         assert_eq!(m["status"], "read", "the later commit folded into what the first saved: {m}");
     }
 }
+
+backend_tests! {
+    async fn a_status_applied_while_its_wamid_is_attached_is_not_left_waiting(db: Db) {
+        use wadesk::{
+            delivery,
+            domain::{DeliveryStatus, Direction, MessageKind, Timestamp},
+            ingest::{apply_bodies, parse_body},
+            store::{NewMessage, Store, StoreOptions},
+        };
+        let app = TestApp::spawn_on(db).await;
+        app.sim.set_status_plan(no_statuses());
+        let hi = stored(&app, &app.customer_says("hi").await).await;
+        let recorder = Store::connect(&app.db.url, &StoreOptions::default()).await.unwrap();
+        let ingest = Store::connect(&app.db.url, &StoreOptions::default()).await.unwrap();
+        // A send Graph has accepted, not yet recorded: no wamid on the message.
+        let id = "01a23300-0000-7000-8000-000000000001";
+        let mut tx = recorder.begin().await.unwrap();
+        tx.insert_messages(&[NewMessage {
+            id: id.into(),
+            wamid: None,
+            conversation_id: hi["conversation_id"].as_i64().unwrap(),
+            direction: Direction::Outbound,
+            kind: MessageKind::Text,
+            text: Some("on its way".into()),
+            content: json!({"body": "on its way"}),
+            reply_to: None,
+            status: DeliveryStatus::Queued,
+            error: None,
+            author: None,
+            created_at: Timestamp(1),
+        }])
+        .await
+        .unwrap();
+        tx.commit().await.unwrap();
+        let wamid = "wamid.ATTACHED-WHILE-A-STATUS-ARRIVES";
+
+        // The recorder attaches the wamid and settles, uncommitted…
+        let mut attaching = recorder.begin().await.unwrap();
+        attaching.attach_wamid(id, wamid).await.unwrap();
+        let mut messages = attaching.messages(&[id]).await.unwrap();
+        delivery::settle(&mut attaching, &mut messages, Timestamp(2)).await.unwrap();
+        // …while the processor applies the message's `delivered`.
+        let note = statuses(&app, wamid, &["delivered"]);
+        let body = parse_body(&serde_json::to_vec(&note).unwrap(), Timestamp(0)).unwrap();
+        let applying = tokio::spawn(async move {
+            let mut tx = ingest.begin().await.unwrap();
+            apply_bodies(&mut tx, &[&body], Timestamp(3)).await.unwrap();
+            tx.commit().await.unwrap();
+        });
+        tokio::time::sleep(std::time::Duration::from_millis(300)).await;
+        attaching.commit().await.unwrap();
+        applying.await.unwrap();
+
+        let m = app.message(id).await;
+        assert_eq!(m["status"], "delivered", "one of the two saw the other: {m}");
+    }
+}
