@@ -20,7 +20,7 @@ pub struct Leadership {
 }
 
 /// A stable 64-bit key for an advisory lock (FNV-1a; stable across builds and platforms).
-fn lock_key(name: &str) -> i64 {
+pub(super) fn lock_key(name: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
     for b in name.bytes() {
         h ^= u64::from(b);

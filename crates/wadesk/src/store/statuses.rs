@@ -5,11 +5,7 @@ use std::collections::HashSet;
 
 use sqlx::AssertSqlSafe;
 
-use super::{Result, Tx, TxInner, with_tx};
-
-/// The first key of wamids' advisory locks ("WAMI"): apart from every other lock's keys (the
-/// dispatch locks use one 64-bit key, a space of its own).
-const WAMID_LOCKS: i32 = 0x5741_4d49;
+use super::{Result, Tx, TxInner, cluster::lock_key, with_tx};
 use crate::domain::Timestamp;
 
 /// A status webhook item to record.
@@ -78,25 +74,28 @@ impl Tx {
     }
 
     /// dialect: on PostgreSQL, takes a lock for each of `wamids` until this transaction ends
-    /// (advisory, in one order). Whoever records a status of a wamid and whoever attaches a
-    /// wamid to its message take it first, so the two take turns: otherwise each can miss the
-    /// other's uncommitted row — the status finds no message, the attach finds no status — and
-    /// the status waits unapplied. SQLite's one writer already takes turns.
+    /// (advisory, keyed `wamid:<wamid>`, in one order). Whoever records a status of a wamid
+    /// and whoever attaches a wamid to its message take it first, so the two take turns:
+    /// otherwise each can miss the other's uncommitted row — the status finds no message, the
+    /// attach finds no status — and the status waits unapplied. The keys, not the wamids, go
+    /// over the wire: 8 bytes each keeps the statement inside one TLS record (see
+    /// `POSTGRES_STATEMENT_BYTES`). SQLite's one writer already takes turns.
     pub(super) async fn lock_wamids(&mut self, wamids: &[&str]) -> Result<()> {
         let TxInner::Postgres(t) = &mut self.0 else {
             return Ok(());
         };
-        if wamids.is_empty() {
-            return Ok(());
+        let mut keys: Vec<i64> = wamids
+            .iter()
+            .map(|w| lock_key(&format!("wamid:{w}")))
+            .collect();
+        keys.sort_unstable();
+        keys.dedup();
+        for chunk in keys.chunks(super::POSTGRES_STATEMENT_BYTES / 16) {
+            sqlx::query("SELECT pg_advisory_xact_lock(k) FROM unnest($1::int8[]) AS k")
+                .bind(chunk)
+                .execute(&mut **t)
+                .await?;
         }
-        sqlx::query(
-            "SELECT pg_advisory_xact_lock($1, k) FROM \
-             (SELECT DISTINCT hashtext(w) AS k FROM unnest($2::text[]) AS w ORDER BY k) AS keys",
-        )
-        .bind(WAMID_LOCKS)
-        .bind(wamids)
-        .execute(&mut **t)
-        .await?;
         Ok(())
     }
 
