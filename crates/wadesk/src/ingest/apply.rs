@@ -278,7 +278,7 @@ async fn apply_statuses(
         let Some(id) = status.callback_data.as_deref() else {
             continue;
         };
-        if let Some(mut m) = tx.messages(&[id]).await?.pop()
+        if let Some(mut m) = tx.message(id).await?
             && m.direction == Direction::Outbound
             && m.wamid.is_none()
         {

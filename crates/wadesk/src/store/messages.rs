@@ -115,43 +115,25 @@ impl Tx {
     }
 
     pub async fn message_by_wamid(&mut self, wamid: &str) -> Result<Option<Message>> {
-        Ok(self.messages_where("wamid", &[wamid], false).await?.pop())
+        Ok(self.messages_by_wamids(&[wamid]).await?.pop())
     }
 
-    /// Messages by id, to fold something into and save: in no particular order (unknown ids
-    /// are left out), and locked until this transaction ends (see `messages_where`).
+    /// Messages by id, in no particular order (unknown ids are left out).
     pub async fn messages(&mut self, ids: &[&str]) -> Result<Vec<Message>> {
-        self.messages_where("id", ids, true).await
+        self.messages_where("id", ids).await
     }
 
-    /// `messages`, by wamid.
+    /// Messages by wamid, in no particular order (unknown wamids are left out).
     pub async fn messages_by_wamids(&mut self, wamids: &[&str]) -> Result<Vec<Message>> {
-        self.messages_where("wamid", wamids, true).await
+        self.messages_where("wamid", wamids).await
     }
 
-    /// Messages whose `column` (a unique one) is one of `keys`. dialect: with `lock`, on
-    /// PostgreSQL the rows are locked as read, so that two transactions folding statuses into
-    /// the same message take turns and the second folds into what the first saved (read
-    /// first, the second would save its fold over the first's). SQLite's one writer already
-    /// takes turns.
-    async fn messages_where(
-        &mut self,
-        column: &str,
-        keys: &[&str],
-        lock: bool,
-    ) -> Result<Vec<Message>> {
-        let lock = match self.backend() {
-            Backend::Postgres if lock => " FOR UPDATE",
-            _ => "",
-        };
-        // In one order, so that transactions locking overlapping sets cannot wait in a cycle.
-        let mut keys = keys.to_vec();
-        keys.sort_unstable();
-        keys.dedup();
+    /// Messages whose `column` (a unique one) is one of `keys`.
+    async fn messages_where(&mut self, column: &str, keys: &[&str]) -> Result<Vec<Message>> {
         let mut found = Vec::with_capacity(keys.len());
         for chunk in keys.chunks(super::ROWS_PER_STATEMENT) {
             let sql = format!(
-                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.{column} IN ({}){lock}",
+                "SELECT {MESSAGE_COLUMNS} FROM messages m WHERE m.{column} IN ({})",
                 super::placeholders(1, chunk.len())
             );
             let rows: Vec<MessageRow> = with_tx!(self, |c| {

@@ -74,12 +74,14 @@ impl Tx {
     }
 
     /// dialect: on PostgreSQL, takes a lock for each of `wamids` until this transaction ends
-    /// (advisory, keyed `wamid:<wamid>`, in one order). Whoever records a status of a wamid
-    /// and whoever attaches a wamid to its message take it first, so the two take turns:
-    /// otherwise each can miss the other's uncommitted row — the status finds no message, the
-    /// attach finds no status — and the status waits unapplied. The keys, not the wamids, go
-    /// over the wire: 8 bytes each keeps the statement inside one TLS record (see
-    /// `POSTGRES_STATEMENT_BYTES`). SQLite's one writer already takes turns.
+    /// (advisory, keyed `wamid:<wamid>`, in one order). Whoever records statuses of a wamid
+    /// and whoever attaches a wamid to its message take it first, so they take turns, and each
+    /// reads what the one before committed. Otherwise two transactions folding statuses into
+    /// one message would each save their fold over the other's (a `read` falling back to
+    /// `delivered`), and a status recorded while its wamid is being attached would be missed
+    /// by both (the status finds no message, the attach no status) and wait unapplied. The
+    /// keys, not the wamids, go over the wire: 8 bytes each keeps the statement inside one TLS
+    /// record (see `POSTGRES_STATEMENT_BYTES`). SQLite's one writer already takes turns.
     pub(super) async fn lock_wamids(&mut self, wamids: &[&str]) -> Result<()> {
         let TxInner::Postgres(t) = &mut self.0 else {
             return Ok(());
