@@ -367,21 +367,24 @@ impl Store {
 fn numbered(backend: Backend, sql: &str) -> String {
     match backend {
         Backend::Sqlite => sql.to_owned(),
-        Backend::Postgres => {
-            let mut out = String::with_capacity(sql.len() + 16);
-            let mut n = 0;
-            for c in sql.chars() {
-                if c == '?' {
-                    n += 1;
-                    out.push('$');
-                    out.push_str(&n.to_string());
-                } else {
-                    out.push(c);
-                }
-            }
-            out
+        Backend::Postgres => numbered_from(sql, 1),
+    }
+}
+
+/// `sql` with its `?`s numbered `$first`, `$first + 1`, … in order.
+fn numbered_from(sql: &str, first: usize) -> String {
+    let mut out = String::with_capacity(sql.len() + 16);
+    let mut n = first;
+    for c in sql.chars() {
+        if c == '?' {
+            out.push('$');
+            out.push_str(&n.to_string());
+            n += 1;
+        } else {
+            out.push(c);
         }
     }
+    out
 }
 
 /// `$start, $start+1, …` for `n` values, for `IN (…)` lists.
@@ -509,17 +512,10 @@ struct Filter {
 impl Filter {
     /// Adds a clause; each `?` in `clause` becomes the next `$N`, bound to the next of `args`.
     fn and(&mut self, clause: &str, args: impl IntoIterator<Item = Arg>) -> &mut Self {
-        let mut args = args.into_iter();
-        let mut out = String::with_capacity(clause.len() + 8);
-        for c in clause.chars() {
-            if c == '?' {
-                self.args.extend(args.next());
-                out.push_str(&format!("${}", self.args.len()));
-            } else {
-                out.push(c);
-            }
-        }
-        self.clauses.push(out);
+        let first = self.args.len() + 1;
+        let wanted = clause.matches('?').count();
+        self.args.extend(args.into_iter().take(wanted));
+        self.clauses.push(numbered_from(clause, first));
         self
     }
 
