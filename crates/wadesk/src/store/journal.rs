@@ -158,9 +158,14 @@ impl Store {
 const APPEND: &str = "INSERT INTO webhook_events \
      (received_at, source, signature, body, next_attempt_at) VALUES ";
 
-/// Recording applied entries: followed by their ids' list and `)`; binds the time, then the ids.
-const SETTLE_APPLIED: &str = "UPDATE webhook_events SET state = 'done', processed_at = ?, \
-     attempts = attempts + 1, last_error = NULL WHERE id IN (";
+/// Recording `n` applied entries; binds the time, then their ids.
+fn settle_applied(n: usize) -> String {
+    format!(
+        "UPDATE webhook_events SET state = 'done', processed_at = ?, attempts = attempts + 1, \
+         last_error = NULL WHERE id IN ({})",
+        vec!["?"; n].join(", ")
+    )
+}
 
 /// Recording a failed attempt; binds the state, the error, the next attempt time and the id.
 const SETTLE_FAILED: &str = "UPDATE webhook_events SET state = ?, attempts = attempts + 1, \
@@ -209,9 +214,8 @@ impl JournalTx {
         }
         for ((applied, failed), _) in &settles {
             for chunk in applied.chunks(SETTLE_CHUNK) {
-                sql.push_str(SETTLE_APPLIED);
-                sql.push_str(&vec!["?"; chunk.len()].join(", "));
-                sql.push_str(");\n");
+                sql.push_str(&settle_applied(chunk.len()));
+                sql.push_str(";\n");
             }
             for _ in failed {
                 sql.push_str(SETTLE_FAILED);
@@ -342,8 +346,7 @@ impl Tx {
     ) -> Result<()> {
         let (applied, failed) = split_outcomes(outcomes);
         for chunk in applied.chunks(SETTLE_CHUNK) {
-            let ids = vec!["?"; chunk.len()].join(", ");
-            let sql = super::numbered(self.backend(), &format!("{SETTLE_APPLIED}{ids})"));
+            let sql = super::numbered(self.backend(), &settle_applied(chunk.len()));
             with_tx!(self, |c| {
                 let mut q = sqlx::query(AssertSqlSafe(sql.as_str())).bind(now.0);
                 for id in chunk {
