@@ -235,17 +235,14 @@ impl Store {
             .foreign_keys(true)
             .pragma("temp_store", "memory")
             .pragma("cache_size", "-32000");
-        // A writer waits in-process for its file's one connection. No pool pings a connection
-        // before handing it out: a file does not go away as a server does, and the ping is a
-        // round trip to the connection's thread before every statement or transaction.
+        // A writer waits in-process for its file's one connection.
         let writer_wait = options.acquire_timeout.max(Duration::from_secs(30));
         let mut journal_file = connect.get_filename().as_os_str().to_owned();
         journal_file.push(".webhooks");
         let journal_file = journal_file
             .into_string()
             .map_err(|f| StoreError::BadUrl(format!("not a UTF-8 path: {f:?}")))?;
-        let journal = SqlitePoolOptions::new()
-            .test_before_acquire(false)
+        let journal = sqlite_pool()
             .max_connections(1)
             .acquire_timeout(writer_wait)
             .connect_with(connect.clone().filename(&journal_file))
@@ -266,14 +263,12 @@ impl Store {
                 })
             })
         };
-        let write = attach(SqlitePoolOptions::new())
-            .test_before_acquire(false)
+        let write = attach(sqlite_pool())
             .max_connections(1)
             .acquire_timeout(writer_wait)
             .connect_with(connect.clone())
             .await?;
-        let read = attach(SqlitePoolOptions::new())
-            .test_before_acquire(false)
+        let read = attach(sqlite_pool())
             .max_connections(options.max_connections.max(1))
             .acquire_timeout(options.acquire_timeout)
             .connect_with(connect.read_only(true))
@@ -359,6 +354,13 @@ impl Store {
             with_pool!(pool, |p| p.close().await);
         }
     }
+}
+
+/// A SQLite pool that does not ping a connection before handing it out: a file does not go
+/// away as a server does, and the ping is a round trip to the connection's thread before every
+/// statement or transaction.
+fn sqlite_pool() -> SqlitePoolOptions {
+    SqlitePoolOptions::new().test_before_acquire(false)
 }
 
 /// `sql` with its `?` placeholders as `backend` writes them: `$1`, `$2`, … in order on
