@@ -76,7 +76,7 @@ pub fn figures(r: &Results, backend: Backend, params: &Params) -> Vec<Figure> {
             Backend::Sqlite => 10_000.0,
             Backend::Postgres => 15_000.0,
         };
-        let acked = i.acked_per_sec();
+        let acked = i.posted.ok_per_sec();
         let label = format!("ingest: webhooks acknowledged ({c} connections)");
         f.add("ingest.acked_per_sec", label, acked, "/s");
         f.against(AtLeast(target));
@@ -108,12 +108,12 @@ pub fn figures(r: &Results, backend: Backend, params: &Params) -> Vec<Figure> {
             );
         }
         let keys = ["ingest.ack_p50_ms", "ingest.ack_p99_ms"];
-        f.latency(keys, "ingest: ack latency", &i.latencies, 25.0);
+        f.latency(keys, "ingest: ack latency", &i.posted.latencies, 25.0);
         let label = "ingest: applied end to end (visible in the API)";
         f.add("ingest.applied_per_sec", label, i.applied_per_sec(), "/s");
         f.against(AtLeast(5_000.0));
         let label = "ingest: server CPU per webhook (acknowledged and applied)";
-        let per_webhook = i.server_cpu_secs * 1e6 / i.webhooks.max(1) as f64;
+        let per_webhook = i.server_cpu_secs * 1e6 / i.posted.latencies.len().max(1) as f64;
         f.add("ingest.server_cpu_us", label, per_webhook, "µs");
         if backend == Backend::Sqlite {
             let label = "ingest baseline: CPU per row (SQLite's included)";
@@ -135,19 +135,21 @@ pub fn figures(r: &Results, backend: Backend, params: &Params) -> Vec<Figure> {
         outbox(&mut f, o);
     }
     if let Some(st) = &r.statuses {
-        let n = st.webhooks as f64;
-        let label = format!("statuses: {} webhooks acknowledged", count(st.webhooks));
+        let label = format!(
+            "statuses: {} webhooks acknowledged",
+            count(st.posted.latencies.len())
+        );
         f.add(
             "statuses.acked_per_sec",
             label,
-            n / st.acked_in.as_secs_f64(),
+            st.posted.ok_per_sec(),
             "/s",
         );
         let label = "statuses: applied end to end";
         f.add(
             "statuses.applied_per_sec",
             label,
-            n / st.applied_in.as_secs_f64(),
+            st.applied_per_sec(),
             "/s",
         );
     }

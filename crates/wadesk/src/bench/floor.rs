@@ -29,13 +29,7 @@ pub async fn run(requests: Arc<Vec<Vec<u8>>>, connections: usize) -> Result<Post
         .map_err(|_| "HTTP floor: the server thread panicked".to_owned())?;
     served?;
     let posted = posted?;
-    if posted.errors * 100 > posted.latencies.len() {
-        return Err(format!(
-            "HTTP floor: {} of {} requests failed",
-            posted.errors,
-            posted.latencies.len()
-        ));
-    }
+    posted.check("requests to the HTTP floor", String::new)?;
     Ok(posted)
 }
 

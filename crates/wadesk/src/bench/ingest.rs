@@ -86,12 +86,7 @@ pub fn signed_post(addr: SocketAddr, secret: &str, body: &[u8]) -> Vec<u8> {
 /// What the ingest load measured.
 #[derive(Debug, Clone)]
 pub struct IngestResult {
-    pub webhooks: usize,
-    /// Answers other than 200 (and failed connections).
-    pub errors: usize,
-    /// From the first request to the last acknowledgement.
-    pub acked_in: Duration,
-    pub latencies: Vec<Duration>,
+    pub posted: Posted,
     /// From the first request until every message was applied and visible.
     pub applied_in: Duration,
     pub peak_rss_kib: u64,
@@ -100,12 +95,8 @@ pub struct IngestResult {
 }
 
 impl IngestResult {
-    pub fn acked_per_sec(&self) -> f64 {
-        (self.webhooks - self.errors) as f64 / self.acked_in.as_secs_f64()
-    }
-
     pub fn applied_per_sec(&self) -> f64 {
-        (self.webhooks - self.errors) as f64 / self.applied_in.as_secs_f64()
+        self.posted.ok() as f64 / self.applied_in.as_secs_f64()
     }
 }
 
@@ -116,13 +107,33 @@ pub struct Posted {
     pub errors: usize,
     /// From the first request to the last answer.
     pub acked_in: Duration,
+    /// Every request's, answered or not.
     pub latencies: Vec<Duration>,
 }
 
 impl Posted {
+    /// Requests answered 200.
+    pub fn ok(&self) -> usize {
+        self.latencies.len().saturating_sub(self.errors)
+    }
+
     /// Requests answered 200 per second.
     pub fn ok_per_sec(&self) -> f64 {
-        self.latencies.len().saturating_sub(self.errors) as f64 / self.acked_in.as_secs_f64()
+        self.ok() as f64 / self.acked_in.as_secs_f64()
+    }
+
+    /// An error naming `what` when more than 1 % of the requests were not answered 200 (the
+    /// figures would not be the server's); `log` says why, from the server's side.
+    pub fn check(&self, what: &str, log: impl FnOnce() -> String) -> Result<(), String> {
+        if self.errors * 100 > self.latencies.len() {
+            return Err(format!(
+                "{} of {} {what} were not answered 200:\n{}",
+                self.errors,
+                self.latencies.len(),
+                log()
+            ));
+        }
+        Ok(())
     }
 }
 
@@ -196,7 +207,7 @@ pub async fn run(
     let sampling = CancellationToken::new();
     let sampler = tokio::spawn(sample_peak_rss(server.pid(), sampling.clone()));
     let cpu_before = server.cpu_secs();
-    let posted = match post_all(addr, requests.clone(), connections).await {
+    let posted = match post_all(addr, requests, connections).await {
         Ok(posted) => posted,
         Err(e) => {
             sampling.cancel();
@@ -204,33 +215,24 @@ pub async fn run(
         }
     };
     let acked = Instant::now();
-    let mut result = IngestResult {
-        webhooks: requests.len(),
-        errors: posted.errors,
-        acked_in: posted.acked_in,
-        latencies: posted.latencies,
-        applied_in: Duration::ZERO,
-        peak_rss_kib: 0,
-        server_cpu_secs: 0.0,
-    };
-    if result.errors * 100 > result.webhooks {
+    if let Err(e) = posted.check("webhooks", || server.log_tail()) {
         sampling.cancel();
-        return Err(format!(
-            "{} of {} webhooks were not acknowledged:\n{}",
-            result.errors,
-            result.webhooks,
-            server.log_tail()
-        ));
+        return Err(e);
     }
-    let expected = expected_messages - result.errors as i64;
+    let expected = expected_messages - posted.errors as i64;
     wait_applied(addr, store, expected, Duration::from_secs(600)).await?;
-    result.applied_in = result.acked_in + acked.elapsed();
-    if let (Some(before), Some(after)) = (cpu_before, server.cpu_secs()) {
-        result.server_cpu_secs = after - before;
-    }
+    let applied_in = posted.acked_in + acked.elapsed();
+    let server_cpu_secs = match (cpu_before, server.cpu_secs()) {
+        (Some(before), Some(after)) => after - before,
+        _ => 0.0,
+    };
     sampling.cancel();
-    result.peak_rss_kib = sampler.await.unwrap_or_default();
-    Ok(result)
+    Ok(IngestResult {
+        posted,
+        applied_in,
+        peak_rss_kib: sampler.await.unwrap_or_default(),
+        server_cpu_secs,
+    })
 }
 
 /// Polls health until no webhook is pending, then the store until `expected` messages exist.

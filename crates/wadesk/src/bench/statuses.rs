@@ -9,7 +9,7 @@ use std::{
 };
 
 use super::{
-    ingest::{post_all, signed_post, wait_applied},
+    ingest::{Posted, post_all, signed_post, wait_applied},
     site::Site,
 };
 use serde_json::Value;
@@ -21,11 +21,15 @@ const STATUSES: [&str; 2] = ["delivered", "read"];
 /// What the status load measured.
 #[derive(Debug, Clone)]
 pub struct StatusResult {
-    pub webhooks: usize,
-    /// From the first request to the last acknowledgement.
-    pub acked_in: Duration,
+    pub posted: Posted,
     /// From the first request until the journal was drained.
     pub applied_in: Duration,
+}
+
+impl StatusResult {
+    pub fn applied_per_sec(&self) -> f64 {
+        self.posted.ok() as f64 / self.applied_in.as_secs_f64()
+    }
 }
 
 /// The accepted sends' status webhooks, every send's `delivered` before any `read`.
@@ -69,16 +73,9 @@ pub async fn run(
 ) -> Result<StatusResult, String> {
     let server = site.serve(database_url, Some(0), "statuses").await?;
     let store = site.connect(database_url).await?;
-    let webhooks = requests.len();
     let posted = post_all(site.addr, requests.into(), connections).await?;
     let acked = Instant::now();
-    if posted.errors > 0 {
-        return Err(format!(
-            "{} of {webhooks} status webhooks were not acknowledged:\n{}",
-            posted.errors,
-            server.log_tail()
-        ));
-    }
+    posted.check("status webhooks", || server.log_tail())?;
     wait_applied(site.addr, &store, 0, Duration::from_secs(600)).await?;
     let applied_in = posted.acked_in + acked.elapsed();
     for id in check {
@@ -89,11 +86,7 @@ pub async fn run(
     }
     store.close().await;
     server.stop().await?;
-    Ok(StatusResult {
-        webhooks,
-        acked_in: posted.acked_in,
-        applied_in,
-    })
+    Ok(StatusResult { posted, applied_in })
 }
 
 async fn message_status(addr: SocketAddr, token: &str, id: &str) -> Result<String, String> {
