@@ -309,6 +309,38 @@ fn statuses(app: &TestApp, wamid: &str, kinds: &[&str]) -> Value {
     app.envelope(&[], vec![], s)
 }
 
+/// A text send whose Graph answer comes `ms` late: its id, and the wamid Graph gave it (known
+/// to the simulator, not yet to wadesk).
+async fn late_send(app: &TestApp, ms: u64) -> (String, String) {
+    app.sim.inject(simulator::Fault::late_answer(
+        std::time::Duration::from_millis(ms),
+    ));
+    let taken = app.sim.sends().len();
+    let (_, m) = app.send_text(&format!("+{CUSTOMER}"), "late answer").await;
+    let id = m["id"].as_str().unwrap().to_owned();
+    let wamid = app
+        .eventually("Graph has taken the send", || async {
+            let sends = app.sim.sends();
+            sends.get(taken).and_then(|s| s.wamid().map(str::to_owned))
+        })
+        .await;
+    (id, wamid)
+}
+
+/// Another instance's hold on the app's database.
+async fn another_instance(app: &TestApp) -> wadesk::store::Store {
+    let options = wadesk::store::StoreOptions::default();
+    wadesk::store::Store::connect(&app.db.url, &options)
+        .await
+        .unwrap()
+}
+
+/// A status webhook for `wamid`, parsed as the processor parses it.
+fn status_body(app: &TestApp, wamid: &str, kind: &str) -> wadesk::ingest::ParsedBody {
+    let note = serde_json::to_vec(&statuses(app, wamid, &[kind])).unwrap();
+    wadesk::ingest::parse_body(&note, wadesk::domain::Timestamp(0)).unwrap()
+}
+
 backend_tests! {
     async fn statuses_out_of_order_and_duplicated_end_at_the_highest(db: Db) {
         let app = TestApp::spawn_on(db).await;
@@ -361,19 +393,7 @@ backend_tests! {
         app.sim.set_status_plan(no_statuses());
         app.customer_says("hi").await;
         // Graph holds its answer for a second; meanwhile a status for the new wamid comes in.
-        app.sim.inject(simulator::Fault::late_answer(
-            std::time::Duration::from_millis(1500),
-        ));
-        let (_, m) = app.send_text(&format!("+{CUSTOMER}"), "slow one").await;
-        let id = m["id"].as_str().unwrap().to_owned();
-        let wamid = app
-            .eventually("Graph has taken the send", || async {
-                app.sim
-                    .sends()
-                    .iter()
-                    .find_map(|s| s.wamid().map(str::to_owned))
-            })
-            .await;
+        let (id, wamid) = late_send(&app, 1500).await;
         assert_eq!(
             app.webhook(&statuses(&app, &wamid, &["delivered"])).await,
             StatusCode::OK
@@ -424,17 +444,7 @@ backend_tests! {
         let (a, wamid_a) = accepted_send(&app).await;
         let (b, wamid_b) = accepted_send(&app).await;
         // A third send whose answer is late: its statuses, carrying our id, come first.
-        app.sim.inject(simulator::Fault::late_answer(
-            std::time::Duration::from_millis(3000),
-        ));
-        let (_, m) = app.send_text(&format!("+{CUSTOMER}"), "late answer").await;
-        let c = m["id"].as_str().unwrap().to_owned();
-        let wamid_c = app
-            .eventually("Graph took the third send", || async {
-                let sends = app.sim.sends();
-                sends.get(2).and_then(|s| s.wamid().map(str::to_owned))
-            })
-            .await;
+        let (c, wamid_c) = late_send(&app, 3000).await;
 
         let error = json!({"code": 131026, "title": "Message undeliverable"});
         let items = vec![
@@ -470,23 +480,15 @@ backend_tests! {
 
 backend_tests! {
     async fn a_status_applied_beside_another_instance_does_not_undo_its_read(db: Db) {
-        use wadesk::{
-            domain::Timestamp,
-            ingest::{apply_bodies, parse_body},
-            store::{Store, StoreOptions},
-        };
+        use wadesk::{domain::Timestamp, ingest::apply_bodies};
         let app = TestApp::spawn_on(db).await;
         app.sim.set_status_plan(no_statuses());
         app.customer_says("hi").await;
         let (id, wamid) = accepted_send(&app).await;
         // Two instances, each applying one status of the message in its own transaction.
-        let one = Store::connect(&app.db.url, &StoreOptions::default()).await.unwrap();
-        let two = Store::connect(&app.db.url, &StoreOptions::default()).await.unwrap();
-        let body = |kind: &str| {
-            let note = statuses(&app, &wamid, &[kind]);
-            parse_body(&serde_json::to_vec(&note).unwrap(), Timestamp(0)).unwrap()
-        };
-        let (read, delivered) = (body("read"), body("delivered"));
+        let (one, two) = (another_instance(&app).await, another_instance(&app).await);
+        let read = status_body(&app, &wamid, "read");
+        let delivered = status_body(&app, &wamid, "delivered");
         let now = Timestamp(1);
 
         let mut first = one.begin().await.unwrap();
@@ -510,14 +512,13 @@ backend_tests! {
         use wadesk::{
             delivery,
             domain::{DeliveryStatus, Direction, MessageKind, Timestamp},
-            ingest::{apply_bodies, parse_body},
-            store::{NewMessage, Store, StoreOptions},
+            ingest::apply_bodies,
+            store::NewMessage,
         };
         let app = TestApp::spawn_on(db).await;
         app.sim.set_status_plan(no_statuses());
         let hi = stored(&app, &app.customer_says("hi").await).await;
-        let recorder = Store::connect(&app.db.url, &StoreOptions::default()).await.unwrap();
-        let ingest = Store::connect(&app.db.url, &StoreOptions::default()).await.unwrap();
+        let (recorder, ingest) = (another_instance(&app).await, another_instance(&app).await);
         // A send Graph has accepted, not yet recorded: no wamid on the message.
         let id = "01a23300-0000-7000-8000-000000000001";
         let mut tx = recorder.begin().await.unwrap();
@@ -546,8 +547,7 @@ backend_tests! {
         let mut messages = attaching.messages(&[id]).await.unwrap();
         delivery::settle(&mut attaching, &mut messages, Timestamp(2)).await.unwrap();
         // …while the processor applies the message's `delivered`.
-        let note = statuses(&app, wamid, &["delivered"]);
-        let body = parse_body(&serde_json::to_vec(&note).unwrap(), Timestamp(0)).unwrap();
+        let body = status_body(&app, wamid, "delivered");
         let applying = tokio::spawn(async move {
             let mut tx = ingest.begin().await.unwrap();
             apply_bodies(&mut tx, &[&body], Timestamp(3)).await.unwrap();
