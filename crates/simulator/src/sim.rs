@@ -185,6 +185,12 @@ impl Simulator {
         lock(&self.inner.log).sends.clone()
     }
 
+    /// The sends Graph accepted, in arrival order.
+    pub fn accepted_sends(&self) -> Vec<RecordedSend> {
+        let log = lock(&self.inner.log);
+        log.sends.iter().filter(|s| s.accepted()).cloned().collect()
+    }
+
     /// Wamids marked read, in arrival order.
     pub fn read_receipts(&self) -> Vec<String> {
         lock(&self.inner.log).read_receipts.clone()
@@ -197,27 +203,21 @@ impl Simulator {
 
     /// The largest number of accepted sends whose times fall within any window of this length.
     pub fn max_accepted_in_window(&self, window: Duration) -> usize {
+        max_in_window(&self.accepted_times().1, window)
+    }
+
+    /// How many sends there were, and when those Graph accepted arrived (without copying them).
+    fn accepted_times(&self) -> (usize, Vec<Instant>) {
         let log = lock(&self.inner.log);
-        let times: Vec<Instant> = log
-            .sends
-            .iter()
-            .filter(|s| s.accepted())
-            .map(|s| s.at)
-            .collect();
-        max_in_window(&times, window)
+        let times = log.sends.iter().filter(|s| s.accepted()).map(|s| s.at);
+        (log.sends.len(), times.collect())
     }
 
     /// Send counters.
     pub fn stats(&self) -> Stats {
-        let log = lock(&self.inner.log);
-        let times: Vec<Instant> = log
-            .sends
-            .iter()
-            .filter(|s| s.accepted())
-            .map(|s| s.at)
-            .collect();
+        let (sends, times) = self.accepted_times();
         Stats {
-            sends: log.sends.len(),
+            sends,
             accepted: times.len(),
             max_accepted_per_second: max_in_window(&times, Duration::from_secs(1)),
         }

@@ -197,12 +197,7 @@ async fn phases(site: &mut Site, p: &Params, r: &mut Results) -> Result<String, 
         let result = outbox::measure(site, &url, queueing, &token, *run, index).await?;
         r.outbox.push(result);
         if run.rate == 0 {
-            sent = site
-                .sim
-                .sends()
-                .into_iter()
-                .filter(|s| s.accepted())
-                .collect();
+            sent = site.sim.accepted_sends();
         }
     }
     step(&format!(

@@ -61,12 +61,7 @@ pub async fn measure(
     let log = sending.log_tail();
     sending.stop().await?;
     waited.map_err(|e| format!("{e}\n{log}"))?;
-    let sends = site.sim.sends();
-    let accepted: Vec<Instant> = sends
-        .iter()
-        .filter(|s| s.accepted())
-        .map(|s| s.at)
-        .collect();
+    let accepted: Vec<Instant> = site.sim.accepted_sends().iter().map(|s| s.at).collect();
     let first = accepted.iter().min().copied().unwrap_or_else(Instant::now);
     let times: Vec<f64> = accepted
         .iter()

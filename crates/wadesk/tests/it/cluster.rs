@@ -119,9 +119,9 @@ impl Cluster {
     /// Accepted sends per message id, as the simulator saw them.
     fn accepted(&self) -> HashMap<String, usize> {
         let mut by_id = HashMap::new();
-        for s in self.site.sim.sends().iter().filter(|s| s.accepted()) {
-            if let Some(id) = &s.callback_data {
-                *by_id.entry(id.clone()).or_insert(0) += 1;
+        for s in self.site.sim.accepted_sends() {
+            if let Some(id) = s.callback_data {
+                *by_id.entry(id).or_insert(0) += 1;
             }
         }
         by_id

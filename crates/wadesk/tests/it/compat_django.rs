@@ -69,9 +69,9 @@ fn assert_rfc3339(v: &Value) {
 async fn sent_body(app: &TestApp, id: &str) -> Value {
     app.eventually("the simulator receives the send", || async {
         app.sim
-            .sends()
+            .accepted_sends()
             .into_iter()
-            .find(|s| s.accepted() && s.callback_data.as_deref() == Some(id))
+            .find(|s| s.callback_data.as_deref() == Some(id))
             .map(|s| s.body)
     })
     .await

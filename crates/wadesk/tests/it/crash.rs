@@ -299,10 +299,9 @@ async fn queued_sends_survive_sigkill_and_are_all_sent_after_restart() {
     site.sim.clear_faults();
     let sent_before: HashSet<String> = site
         .sim
-        .sends()
-        .iter()
-        .filter(|s| s.accepted())
-        .filter_map(|s| s.callback_data.clone())
+        .accepted_sends()
+        .into_iter()
+        .filter_map(|s| s.callback_data)
         .collect();
     eprintln!(
         "outbox: {} of {MESSAGES} accepted by Graph before SIGKILL ({accepted} answered)",
@@ -317,10 +316,9 @@ async fn queued_sends_survive_sigkill_and_are_all_sent_after_restart() {
         || async {
             let accepted: HashSet<String> = site
                 .sim
-                .sends()
-                .iter()
-                .filter(|s| s.accepted())
-                .filter_map(|s| s.callback_data.clone())
+                .accepted_sends()
+                .into_iter()
+                .filter_map(|s| s.callback_data)
                 .collect();
             for id in &ids {
                 if !accepted.contains(id) {
@@ -337,8 +335,8 @@ async fn queued_sends_survive_sigkill_and_are_all_sent_after_restart() {
     .await;
 
     let mut sends_per_message: HashMap<String, usize> = HashMap::new();
-    for send in site.sim.sends().iter().filter(|s| s.accepted()) {
-        let id = send.callback_data.clone().unwrap_or_default();
+    for send in site.sim.accepted_sends() {
+        let id = send.callback_data.unwrap_or_default();
         *sends_per_message.entry(id).or_default() += 1;
     }
     let known: HashSet<&String> = ids.iter().collect();

@@ -426,12 +426,7 @@ backend_tests! {
         let m = app.wait_status(&id, "read").await;
         assert!(m["wamid"].is_string());
         tokio::time::sleep(std::time::Duration::from_millis(1700)).await;
-        let sends = app.sim.sends();
-        assert_eq!(
-            sends.iter().filter(|s| s.accepted()).count(),
-            1,
-            "sent once"
-        );
+        assert_eq!(app.sim.accepted_sends().len(), 1, "sent once");
         assert_eq!(app.message(&id).await["status"], "read");
     }
 }

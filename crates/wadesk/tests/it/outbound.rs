@@ -22,9 +22,9 @@ fn template(to: &str) -> Value {
 
 fn accepted_for(app: &TestApp, id: &str) -> usize {
     app.sim
-        .sends()
+        .accepted_sends()
         .iter()
-        .filter(|s| s.accepted() && s.callback_data.as_deref() == Some(id))
+        .filter(|s| s.callback_data.as_deref() == Some(id))
         .count()
 }
 
@@ -175,10 +175,9 @@ backend_tests! {
         // Held messages go out in the order they were written.
         let order: Vec<String> = app
             .sim
-            .sends()
-            .iter()
-            .filter(|s| s.accepted())
-            .filter_map(|s| s.callback_data.clone())
+            .accepted_sends()
+            .into_iter()
+            .filter_map(|s| s.callback_data)
             .collect();
         assert_eq!(order, ids);
     }
@@ -392,10 +391,9 @@ backend_tests! {
         }
         let accepted: Vec<String> = app
             .sim
-            .sends()
-            .iter()
-            .filter(|s| s.accepted())
-            .filter_map(|s| s.callback_data.clone())
+            .accepted_sends()
+            .into_iter()
+            .filter_map(|s| s.callback_data)
             .collect();
         assert_eq!(
             accepted[0],

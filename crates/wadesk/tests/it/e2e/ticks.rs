@@ -112,8 +112,7 @@ async fn a_reply_shows_queued_then_sent_delivered_and_read_ticks() {
         .await;
     assert_eq!(preview, true);
     // One message went out, quoting the customer's.
-    let sends = ui.app.sim.sends();
-    let accepted: Vec<_> = sends.iter().filter(|s| s.accepted()).collect();
+    let accepted = ui.app.sim.accepted_sends();
     assert_eq!(accepted.len(), 1);
     assert!(accepted[0].body["context"]["message_id"].is_string());
     ui.finish().await;
