@@ -8,9 +8,9 @@ use axum::{
 use serde::Deserialize;
 use serde_json::{Value, json};
 
-use super::{Page, paginate};
+use super::{Listed, Page, paginate};
 use crate::{
-    domain::ConversationStatus,
+    domain::{Conversation, ConversationStatus, Message},
     http::{
         error::{ApiError, ApiResult},
         extract::{ApiJson, ApiPath, ApiQuery, Principal},
@@ -51,7 +51,7 @@ async fn list_conversations(
     State(state): State<AppState>,
     _: Principal,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Listed<Conversation>>> {
     let status = match q.status.as_deref().filter(|s| !s.is_empty()) {
         Some(s) => Some(ConversationStatus::parse(s).ok_or_else(|| {
             ApiError::bad_request("invalid_query", "status must be open, pending or resolved")
@@ -77,12 +77,9 @@ async fn list_conversations(
         .store
         .list_conversations(&filter, state.clock.now())
         .await?;
-    let (conversations, next) = paginate(rows, limit, |c| {
+    Ok(Json(paginate("conversations", rows, limit, |c| {
         encode_cursor(c.last_message_at.0, &c.id.to_string())
-    });
-    Ok(Json(
-        json!({ "conversations": conversations, "next_cursor": next }),
-    ))
+    })))
 }
 
 async fn get_conversation(
@@ -153,15 +150,7 @@ async fn list_conversation_messages(
     _: Principal,
     ApiPath(id): ApiPath<i64>,
     ApiQuery(q): ApiQuery<MessagesQuery>,
-) -> ApiResult<Json<Value>> {
-    if state
-        .store
-        .conversation(id, state.clock.now())
-        .await?
-        .is_none()
-    {
-        return Err(ApiError::not_found("conversation"));
-    }
+) -> ApiResult<Json<Listed<Message>>> {
     let cursor = q.before.as_deref().or(q.page.cursor.as_deref());
     let before = match cursor {
         Some(c) => Some(decode_cursor(c).ok_or_else(bad_cursor)?),
@@ -175,8 +164,19 @@ async fn list_conversation_messages(
         ..Default::default()
     };
     let rows = state.store.list_messages(&filter).await?;
-    let (messages, next) = paginate(rows, limit, |m| encode_cursor(m.created_at.0, &m.id));
-    Ok(Json(json!({ "messages": messages, "next_cursor": next })))
+    // Only a conversation without messages needs looking up, to tell it from one that is not.
+    if rows.is_empty()
+        && state
+            .store
+            .conversation(id, state.clock.now())
+            .await?
+            .is_none()
+    {
+        return Err(ApiError::not_found("conversation"));
+    }
+    Ok(Json(paginate("messages", rows, limit, |m| {
+        encode_cursor(m.created_at.0, &m.id)
+    })))
 }
 
 async fn read_conversation(

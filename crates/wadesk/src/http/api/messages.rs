@@ -7,9 +7,8 @@ use axum::{
     routing::get,
 };
 use serde::Deserialize;
-use serde_json::{Value, json};
 
-use super::{Page, paginate};
+use super::{Listed, Page, paginate};
 use crate::{
     domain::{DeliveryStatus, Direction, Message, PhoneNumber, Timestamp},
     http::{
@@ -75,7 +74,7 @@ async fn list_messages(
     State(state): State<AppState>,
     _: Principal,
     ApiQuery(q): ApiQuery<ListQuery>,
-) -> ApiResult<Json<Value>> {
+) -> ApiResult<Json<Listed<Message>>> {
     let nonempty = |s: &Option<String>| s.clone().filter(|s| !s.trim().is_empty());
     let phone_digits = match nonempty(&q.phone) {
         Some(p) => Some(
@@ -122,8 +121,9 @@ async fn list_messages(
         limit: limit + 1,
     };
     let rows = state.store.list_messages(&filter).await?;
-    let (messages, next) = paginate(rows, limit, |m| encode_cursor(m.created_at.0, &m.id));
-    Ok(Json(json!({ "messages": messages, "next_cursor": next })))
+    Ok(Json(paginate("messages", rows, limit, |m| {
+        encode_cursor(m.created_at.0, &m.id)
+    })))
 }
 
 async fn get_message(

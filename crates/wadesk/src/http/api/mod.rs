@@ -12,7 +12,7 @@ mod users;
 mod webhook_events;
 
 use axum::Router;
-use serde::Deserialize;
+use serde::{Deserialize, Serialize, Serializer, ser::SerializeMap};
 
 use crate::{http::error::ApiError, state::AppState};
 
@@ -61,19 +61,42 @@ impl Page {
     }
 }
 
-/// Cuts a list fetched with `limit + 1` rows to `limit`, and gives the cursor of the next page
-/// (none on the last page).
+/// One page of a list, answered as `{"<name>": [...], "next_cursor": ...}`. It is written
+/// straight from the items: no JSON tree is built in between.
+#[derive(Debug)]
+pub struct Listed<T> {
+    name: &'static str,
+    items: Vec<T>,
+    next_cursor: Option<String>,
+}
+
+impl<T: Serialize> Serialize for Listed<T> {
+    fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        let mut map = s.serialize_map(Some(2))?;
+        map.serialize_entry(self.name, &self.items)?;
+        map.serialize_entry("next_cursor", &self.next_cursor)?;
+        map.end()
+    }
+}
+
+/// Cuts a list fetched with `limit + 1` rows to `limit` and names it `name`, with the cursor of
+/// the next page (none on the last page).
 pub fn paginate<T>(
+    name: &'static str,
     mut items: Vec<T>,
     limit: i64,
     cursor_of: impl Fn(&T) -> String,
-) -> (Vec<T>, Option<String>) {
+) -> Listed<T> {
     let limit = usize::try_from(limit).unwrap_or(0);
-    if items.len() > limit {
+    let next_cursor = if items.len() > limit {
         items.truncate(limit);
-        let next = items.last().map(&cursor_of);
-        (items, next)
+        items.last().map(&cursor_of)
     } else {
-        (items, None)
+        None
+    };
+    Listed {
+        name,
+        items,
+        next_cursor,
     }
 }
