@@ -174,9 +174,7 @@ async fn list_conversation_messages(
     {
         return Err(ApiError::not_found("conversation"));
     }
-    Ok(Json(paginate("messages", rows, limit, |m| {
-        encode_cursor(m.created_at.0, &m.id)
-    })))
+    Ok(Json(super::messages::page(rows, limit)))
 }
 
 async fn read_conversation(

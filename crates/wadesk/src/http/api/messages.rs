@@ -121,9 +121,14 @@ async fn list_messages(
         limit: limit + 1,
     };
     let rows = state.store.list_messages(&filter).await?;
-    Ok(Json(paginate("messages", rows, limit, |m| {
+    Ok(Json(page(rows, limit)))
+}
+
+/// A page of messages fetched with `limit + 1` rows, newest first.
+pub(super) fn page(rows: Vec<Message>, limit: i64) -> Listed<Message> {
+    paginate("messages", rows, limit, |m| {
         encode_cursor(m.created_at.0, &m.id)
-    })))
+    })
 }
 
 async fn get_message(
