@@ -14,7 +14,7 @@ use tokio::{
 };
 use tokio_util::sync::CancellationToken;
 
-use crate::{payload, sim::Simulator};
+use crate::{DeliveryError, payload, sim::Simulator};
 
 /// How busy the crowd is.
 #[derive(Debug, Clone, Copy, PartialEq)]
@@ -144,6 +144,21 @@ struct Customer {
     name: String,
     wa_id: String,
     persona: &'static Persona,
+}
+
+/// The WhatsApp ids of a crowd of `size` customers, in the order they are made.
+pub fn crowd_numbers(size: usize) -> Vec<String> {
+    crowd(size).into_iter().map(|c| c.wa_id).collect()
+}
+
+/// Each customer of a crowd of `size` writes once, now; returns when every webhook has been
+/// answered.
+pub async fn first_words(sim: &Simulator, size: usize) -> Result<(), DeliveryError> {
+    for customer in crowd(size) {
+        sim.customer_writes(spontaneous(&customer, None), &customer.name)
+            .await?;
+    }
+    Ok(())
 }
 
 fn crowd(size: usize) -> Vec<Customer> {

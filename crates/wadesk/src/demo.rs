@@ -72,6 +72,22 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     .await
     .map_err(|e| e.to_string())?;
 
+    let cancel = CancellationToken::new();
+    let state = app.state().clone();
+    let running = tokio::spawn(app.run_until_stopped(cancel.clone()));
+    // Every customer has written once before the instructions show: the inbox has
+    // conversations, and replies to them are inside the 24-hour window.
+    if let Err(e) = simulator::customers::first_words(&sim, args.customers).await {
+        cancel.cancel();
+        return Err(format!("simulated customers: {e}"));
+    }
+    for _ in 0..200 {
+        if matches!(state.store.journal_counts().await, Ok((0, _))) {
+            break;
+        }
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    }
+
     println!();
     println!(
         "  wadesk demo — WhatsApp inbox with a simulated Cloud API and {} customers",
@@ -89,8 +105,11 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     println!(
         "    curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\"
     );
+    let to = simulator::customers::crowd_numbers(args.customers)
+        .first()
+        .map_or_else(|| "+447700900123".to_owned(), |wa_id| format!("+{wa_id}"));
     println!(
-        "         -d '{{\"to\": \"<a customer's number>\", \"type\": \"text\", \"text\": {{\"body\": \"Hi!\"}}}}' \\"
+        "         -d '{{\"to\": \"{to}\", \"type\": \"text\", \"text\": {{\"body\": \"Hi!\"}}}}' \\"
     );
     println!("         http://{addr}/api/v1/messages");
     println!();
@@ -98,14 +117,15 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     println!("{token}");
     println!();
 
-    let cancel = CancellationToken::new();
     let crowd = simulator::customers::spawn_crowd(sim.clone(), args.customers, cancel.clone());
     let stop = cancel.clone();
     tokio::spawn(async move {
         let _ = tokio::signal::ctrl_c().await;
         stop.cancel();
     });
-    let result = app.run_until_stopped(cancel.clone()).await;
+    let result = running
+        .await
+        .unwrap_or_else(|e| Err(format!("the inbox stopped: {e}")));
     cancel.cancel();
     sim.shutdown();
     let _ = crowd.await;
