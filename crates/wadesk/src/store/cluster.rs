@@ -19,6 +19,10 @@ pub struct Leadership {
     held: bool,
 }
 
+/// The `application_name` of leadership connections, so `pg_stat_activity` tells them from
+/// the request pool's.
+pub const LEADERSHIP_APPLICATION: &str = "wadesk leadership";
+
 /// A stable 64-bit key for an advisory lock (FNV-1a; stable across builds and platforms).
 pub(super) fn lock_key(name: &str) -> i64 {
     let mut h: u64 = 0xcbf2_9ce4_8422_2325;
@@ -63,7 +67,10 @@ impl Leadership {
             return Ok(true);
         };
         if self.conn.is_none() {
-            self.conn = Some(PgConnection::connect_with(&pool.connect_options()).await?);
+            let options = (*pool.connect_options())
+                .clone()
+                .application_name(LEADERSHIP_APPLICATION);
+            self.conn = Some(PgConnection::connect_with(&options).await?);
         }
         let Some(conn) = self.conn.as_mut() else {
             return Ok(false);

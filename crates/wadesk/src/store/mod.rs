@@ -39,7 +39,7 @@ use sqlx::{
 pub use bulk::{
     BulkSpec, BulkSummary, create_postgres_database, drop_postgres_database, postgres_database_url,
 };
-pub use cluster::{EVENTS_CHANNEL, Leadership};
+pub use cluster::{EVENTS_CHANNEL, LEADERSHIP_APPLICATION, Leadership};
 pub use conversations::{
     ContactKey, ContactSeen, ConversationChange, ConversationFilter, ConversationKey, MessageNote,
 };

@@ -332,12 +332,16 @@ async fn a_leader_that_loses_its_lock_gives_back_the_sends_it_had_claimed() {
     let sent = cluster.accepted().len();
     assert!(sent < 500, "most sends still wait ({sent} sent)");
     // The leader lives on but its lock's connection is cut, as a network blip or a PostgreSQL
-    // restart would cut it. What it had claimed is leased for a minute, the default.
+    // restart would cut it. What it had claimed is leased for a minute, the default. (Other
+    // advisory locks come and go: a transaction that records wamids holds one per wamid.)
     let pool = cluster.pool().await;
     let cut: Vec<bool> = sqlx::query_scalar(
-        "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'advisory' AND granted \
-         AND database = (SELECT oid FROM pg_database WHERE datname = current_database())",
+        "SELECT pg_terminate_backend(l.pid) FROM pg_locks l \
+         JOIN pg_stat_activity a ON a.pid = l.pid AND a.application_name = $1 \
+         WHERE l.locktype = 'advisory' AND l.granted \
+         AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())",
     )
+    .bind(wadesk::store::LEADERSHIP_APPLICATION)
     .fetch_all(&pool)
     .await
     .unwrap();
