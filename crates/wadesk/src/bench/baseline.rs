@@ -14,7 +14,7 @@ use std::{
 
 use tokio::sync::{mpsc, oneshot};
 
-use super::server::cpu_secs;
+use super::server::{cpu_secs, cpu_since};
 use crate::{clock::Clock, group, store::Store};
 
 /// Rows committed together at most (as the journal writer).
@@ -51,10 +51,7 @@ pub async fn run(
         rates.push(round(store, bodies.clone(), producers).await?);
     }
     let rows = (bodies.len() * ROUNDS).max(1) as f64;
-    let cpu_us_per_row = match (cpu_before, cpu_secs(std::process::id())) {
-        (Some(before), Some(after)) => (after - before) * 1e6 / rows,
-        _ => 0.0,
-    };
+    let cpu_us_per_row = cpu_since(std::process::id(), cpu_before) * 1e6 / rows;
     rates.sort_unstable_by(f64::total_cmp);
     Ok(Baseline {
         rows_per_sec: rates[ROUNDS / 2],

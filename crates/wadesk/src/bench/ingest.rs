@@ -19,7 +19,7 @@ use whatsapp::signature;
 
 use super::{
     corpus,
-    server::{Server, rss_kib},
+    server::{Server, cpu_since, rss_kib},
     wire::{self, Wire},
 };
 use crate::store::Store;
@@ -222,10 +222,7 @@ pub async fn run(
     let expected = expected_messages - posted.errors as i64;
     wait_applied(addr, store, expected, Duration::from_secs(600)).await?;
     let applied_in = posted.acked_in + acked.elapsed();
-    let server_cpu_secs = match (cpu_before, server.cpu_secs()) {
-        (Some(before), Some(after)) => after - before,
-        _ => 0.0,
-    };
+    let server_cpu_secs = cpu_since(server.pid(), cpu_before);
     sampling.cancel();
     Ok(IngestResult {
         posted,

@@ -146,7 +146,11 @@ async fn time_get(http: &reqwest::Client, url: &str, token: &str) -> Result<Dura
     Ok(elapsed)
 }
 
-async fn get_json(http: &reqwest::Client, url: &str, token: &str) -> Result<Value, String> {
+pub(super) async fn get_json(
+    http: &reqwest::Client,
+    url: &str,
+    token: &str,
+) -> Result<Value, String> {
     let r = http
         .get(url)
         .bearer_auth(token)

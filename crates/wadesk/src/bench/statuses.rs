@@ -10,9 +10,9 @@ use std::{
 
 use super::{
     ingest::{Posted, post_all, signed_post, wait_applied},
+    reads::get_json,
     site::Site,
 };
-use serde_json::Value;
 use simulator::{RecordedSend, Simulator, payload};
 
 /// The statuses posted for each send, in the order Meta sends them.
@@ -78,8 +78,13 @@ pub async fn run(
     posted.check("status webhooks", || server.log_tail())?;
     wait_applied(site.addr, &store, 0, Duration::from_secs(600)).await?;
     let applied_in = posted.acked_in + acked.elapsed();
+    let http = reqwest::Client::builder()
+        .no_proxy()
+        .build()
+        .map_err(|e| e.to_string())?;
     for id in check {
-        let status = message_status(site.addr, token, id).await?;
+        let url = format!("http://{}/api/v1/messages/{id}", site.addr);
+        let status = get_json(&http, &url, token).await?["status"].clone();
         if status != "read" {
             return Err(format!("message {id} is {status} after its read status"));
         }
@@ -87,21 +92,4 @@ pub async fn run(
     store.close().await;
     server.stop().await?;
     Ok(StatusResult { posted, applied_in })
-}
-
-async fn message_status(addr: SocketAddr, token: &str, id: &str) -> Result<String, String> {
-    let http = reqwest::Client::builder()
-        .no_proxy()
-        .build()
-        .map_err(|e| e.to_string())?;
-    let message: Value = http
-        .get(format!("http://{addr}/api/v1/messages/{id}"))
-        .bearer_auth(token)
-        .send()
-        .await
-        .map_err(|e| e.to_string())?
-        .json()
-        .await
-        .map_err(|e| e.to_string())?;
-    Ok(message["status"].as_str().unwrap_or_default().to_owned())
 }
