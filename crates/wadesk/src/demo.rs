@@ -57,13 +57,13 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         .map_err(|e| e.to_string())?;
     let addr = app.local_addr();
     sim.set_webhook_url(format!("http://{addr}/webhooks/whatsapp"));
-    let store = &app.state().store;
-    let token = create_token(store, "demo", Role::Admin)
+    let store = app.state().store.clone();
+    let token = create_token(&store, "demo", Role::Admin)
         .await
         .map_err(|e| e.to_string())?;
     let password = crate::auth::new_secret("")[..16].to_owned();
     crate::auth::create_user(
-        store,
+        &store,
         "admin",
         &password,
         Role::Admin,
@@ -73,7 +73,6 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     .map_err(|e| e.to_string())?;
 
     let cancel = CancellationToken::new();
-    let state = app.state().clone();
     let running = tokio::spawn(app.run_until_stopped(cancel.clone()));
     // Every customer has written once before the instructions show: the inbox has
     // conversations, and replies to them are inside the 24-hour window.
@@ -82,7 +81,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
         return Err(format!("simulated customers: {e}"));
     }
     for _ in 0..200 {
-        if matches!(state.store.journal_counts().await, Ok((0, _))) {
+        if matches!(store.journal_counts().await, Ok((0, _))) {
             break;
         }
         tokio::time::sleep(Duration::from_millis(50)).await;

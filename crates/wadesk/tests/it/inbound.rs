@@ -291,6 +291,14 @@ backend_tests! {
 }
 
 /// Sends a text and waits until Graph accepted it; statuses are posted by the test itself.
+/// A server the customer has written to, whose sends get no statuses but the test's.
+async fn written_to(db: crate::db::Db) -> TestApp {
+    let app = TestApp::spawn_on(db).await;
+    app.sim.set_status_plan(no_statuses());
+    app.customer_says("hi").await;
+    app
+}
+
 async fn accepted_send(app: &TestApp) -> (String, String) {
     let (s, m) = app
         .send_text(&format!("+{CUSTOMER}"), "your order shipped")
@@ -343,9 +351,7 @@ fn status_body(app: &TestApp, wamid: &str, kind: &str) -> wadesk::ingest::Parsed
 
 backend_tests! {
     async fn statuses_out_of_order_and_duplicated_end_at_the_highest(db: Db) {
-        let app = TestApp::spawn_on(db).await;
-        app.sim.set_status_plan(no_statuses());
-        app.customer_says("hi").await;
+        let app = written_to(db).await;
         let (id, wamid) = accepted_send(&app).await;
         for kind in ["read", "sent", "delivered", "read", "sent"] {
             assert_eq!(
@@ -365,9 +371,7 @@ backend_tests! {
 
 backend_tests! {
     async fn read_without_delivered_and_failed_with_meta_error(db: Db) {
-        let app = TestApp::spawn_on(db).await;
-        app.sim.set_status_plan(no_statuses());
-        app.customer_says("hi").await;
+        let app = written_to(db).await;
         let (id, wamid) = accepted_send(&app).await;
         app.webhook(&statuses(&app, &wamid, &["read"])).await;
         app.wait_status(&id, "read").await;
@@ -389,9 +393,7 @@ backend_tests! {
 
 backend_tests! {
     async fn a_status_before_the_send_response_is_kept_and_applied_when_the_wamid_appears(db: Db) {
-        let app = TestApp::spawn_on(db).await;
-        app.sim.set_status_plan(no_statuses());
-        app.customer_says("hi").await;
+        let app = written_to(db).await;
         // Graph holds its answer for a second; meanwhile a status for the new wamid comes in.
         let (id, wamid) = late_send(&app, 1500).await;
         assert_eq!(
@@ -433,9 +435,7 @@ backend_tests! {
 
 backend_tests! {
     async fn many_statuses_in_one_body_end_as_if_applied_one_by_one(db: Db) {
-        let app = TestApp::spawn_on(db).await;
-        app.sim.set_status_plan(no_statuses());
-        app.customer_says("hi").await;
+        let app = written_to(db).await;
         let (a, wamid_a) = accepted_send(&app).await;
         let (b, wamid_b) = accepted_send(&app).await;
         // A third send whose answer is late: its statuses, carrying our id, come first.
@@ -476,9 +476,7 @@ backend_tests! {
 backend_tests! {
     async fn a_status_applied_beside_another_instance_does_not_undo_its_read(db: Db) {
         use wadesk::{domain::Timestamp, ingest::apply_bodies};
-        let app = TestApp::spawn_on(db).await;
-        app.sim.set_status_plan(no_statuses());
-        app.customer_says("hi").await;
+        let app = written_to(db).await;
         let (id, wamid) = accepted_send(&app).await;
         // Two instances, each applying one status of the message in its own transaction.
         let (one, two) = (another_instance(&app).await, another_instance(&app).await);
