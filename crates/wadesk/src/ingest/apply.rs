@@ -255,22 +255,15 @@ async fn apply_statuses(
     now: Timestamp,
     events: &mut Vec<Event>,
 ) -> Result<(), store::StoreError> {
-    let recorded = tx.insert_status_events(statuses).await?;
-    let fresh: Vec<&NewStatusEvent> = statuses
-        .iter()
-        .copied()
-        .filter(|s| recorded.contains(&(s.wamid.clone(), s.status.clone())))
-        .collect();
+    let fresh = tx.insert_status_events(statuses).await?;
     if fresh.is_empty() {
         return Ok(());
     }
     let wamids: Vec<&str> = fresh.iter().map(|s| s.wamid.as_str()).collect();
     let mut messages = tx.messages_by_wamids(&wamids).await?;
+    let mut known: HashSet<String> = messages.iter().filter_map(|m| m.wamid.clone()).collect();
     for status in &fresh {
-        if messages
-            .iter()
-            .any(|m| m.wamid.as_deref() == Some(status.wamid.as_str()))
-        {
+        if known.contains(status.wamid.as_str()) {
             continue;
         }
         // The status raced ahead of our record of the send response (or the response was
@@ -285,6 +278,7 @@ async fn apply_statuses(
             tx.attach_wamid(&m.id, &status.wamid).await?;
             tx.finish_send(&m.id).await?;
             m.wamid = Some(status.wamid.clone());
+            known.insert(status.wamid.clone());
             messages.push(m);
         }
     }

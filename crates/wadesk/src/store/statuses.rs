@@ -30,16 +30,16 @@ pub struct StoredStatus {
 }
 
 impl Tx {
-    /// Records statuses, many to a statement; returns the (wamid, status) pairs that were new.
-    /// A pair recorded before, or twice in `events`, is recorded once.
-    pub async fn insert_status_events(
+    /// Records statuses, many to a statement; returns those whose (wamid, status) was new. A
+    /// pair recorded before is left out; one twice in `events` is recorded once.
+    pub async fn insert_status_events<'e>(
         &mut self,
-        events: &[&NewStatusEvent],
-    ) -> Result<HashSet<(String, String)>> {
+        events: &[&'e NewStatusEvent],
+    ) -> Result<Vec<&'e NewStatusEvent>> {
         let wamids: Vec<&str> = events.iter().map(|e| e.wamid.as_str()).collect();
         self.lock_wamids(&wamids).await?;
         let backend = self.backend();
-        let mut inserted = HashSet::with_capacity(events.len());
+        let mut inserted: Vec<(String, String)> = Vec::with_capacity(events.len());
         let bytes = |e: &&NewStatusEvent| {
             let text = [&e.recipient_id, &e.callback_data, &e.errors]
                 .iter()
@@ -70,7 +70,15 @@ impl Tx {
             })?;
             inserted.extend(rows);
         }
-        Ok(inserted)
+        let new: HashSet<(&str, &str)> = inserted
+            .iter()
+            .map(|(wamid, status)| (wamid.as_str(), status.as_str()))
+            .collect();
+        Ok(events
+            .iter()
+            .copied()
+            .filter(|e| new.contains(&(e.wamid.as_str(), e.status.as_str())))
+            .collect())
     }
 
     /// dialect: on PostgreSQL, takes a lock for each of `wamids` until this transaction ends
