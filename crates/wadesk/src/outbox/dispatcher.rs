@@ -284,6 +284,7 @@ impl Dispatcher {
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 return;
             };
+            let idle = claimed.is_empty();
             let send = tokio::select! {
                 _ = cancel.cancelled() => None,
                 send = claimed.recv() => send,
@@ -301,6 +302,9 @@ impl Dispatcher {
                 continue;
             }
             window.wait().await;
+            if idle {
+                pacer.resume(window.now_ms());
+            }
             while let Err(wait) = pacer.try_take(window.now_ms()) {
                 tokio::time::sleep(wait).await;
             }

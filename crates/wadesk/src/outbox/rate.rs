@@ -51,6 +51,14 @@ impl Pacer {
         self.next_ms += interval;
         Ok(())
     }
+
+    /// The sender waited for work to send until `now_ms`: that is not lateness to make up.
+    /// Made up, it would send a burst (8 sends at 1,000/s when a campaign begins) whose calls
+    /// end together, and a second later the window would hold their successors back — a
+    /// stall that comes back every second.
+    pub fn resume(&mut self, now_ms: f64) {
+        self.next_ms = self.next_ms.max(now_ms);
+    }
 }
 
 /// What the one-second window says about starting the next send.
@@ -211,6 +219,17 @@ mod tests {
         assert!(p.try_take(0.0).is_ok());
         assert!(p.try_take(5_000.0).is_ok(), "after five idle seconds");
         assert!(p.try_take(5_000.0).is_err(), "but only one at once");
+    }
+
+    #[test]
+    fn a_sender_that_waited_for_work_sends_no_burst() {
+        // The first send is ready 10 ms after the pacer started (a claim): it goes at once,
+        // the next a whole interval later.
+        let mut p = Pacer::new(1000, 0.0);
+        p.resume(10.0);
+        assert!(p.try_take(10.0).is_ok());
+        assert!(p.try_take(10.0).is_err(), "no second send at once");
+        assert!(p.try_take(10.0 + (1.0 + MARGIN)).is_ok());
     }
 
     #[test]

@@ -481,3 +481,38 @@ backend_tests! {
         assert!(max >= 18, "the rate is used ({max})");
     }
 }
+
+backend_tests! {
+    async fn sends_resumed_after_a_pause_go_at_the_pace_not_in_a_burst(db: Db) {
+        let app = TestApp::spawn_with_on(db, |c| c.outbox.rate_per_second = 50).await;
+        app.sim.set_status_plan(no_statuses());
+        let good = app.sim.access_token();
+        app.sim.set_access_token("rotated-by-meta");
+        let mut ids = Vec::new();
+        for i in 0..5 {
+            let (s, m) = app
+                .post("/api/v1/messages", &template(&format!("+1555020{i:04}")))
+                .await;
+            assert_eq!(s, StatusCode::ACCEPTED);
+            ids.push(m["id"].as_str().unwrap().to_owned());
+        }
+        wait_paused(&app).await;
+        tokio::time::sleep(Duration::from_millis(200)).await;
+        app.sim.set_access_token(good);
+        let (s, _) = app
+            .post_as("/api/v1/outbox/resume", &Value::Null, &app.admin, None)
+            .await;
+        assert_eq!(s, StatusCode::OK);
+        for id in &ids {
+            app.eventually("sent", || async {
+                (app.message(id).await["status"] == "accepted").then_some(())
+            })
+            .await;
+        }
+        let times: Vec<_> = app.sim.accepted_sends().iter().map(|s| s.at).collect();
+        assert_eq!(times.len(), 5);
+        // Four intervals of 20 ms; the time spent paused, made up, would take 8 ms off them.
+        let span = times[4].duration_since(times[0]);
+        assert!(span >= Duration::from_millis(76), "5 sends at 50/s within {span:?}");
+    }
+}
