@@ -457,24 +457,34 @@ backend_tests! {
     }
 }
 
+/// Queues `n` templates to numbers `prefix` + 4 digits; their message ids, in order.
+async fn queue_templates(app: &TestApp, prefix: &str, n: usize) -> Vec<String> {
+    let mut ids = Vec::new();
+    for i in 0..n {
+        let (s, m) = app
+            .post("/api/v1/messages", &template(&format!("{prefix}{i:04}")))
+            .await;
+        assert_eq!(s, StatusCode::ACCEPTED);
+        ids.push(m["id"].as_str().unwrap().to_owned());
+    }
+    ids
+}
+
+async fn wait_accepted(app: &TestApp, ids: &[String], within: Duration) {
+    for id in ids {
+        crate::helpers::eventually("accepted by Graph", within, || async {
+            (app.message(id).await["status"] == "accepted").then_some(())
+        })
+        .await;
+    }
+}
+
 backend_tests! {
     async fn sends_are_paced_to_the_configured_rate(db: Db) {
         let app = TestApp::spawn_with_on(db, |c| c.outbox.rate_per_second = 20).await;
         app.sim.set_status_plan(no_statuses());
-        let mut ids = Vec::new();
-        for i in 0..50 {
-            let (s, m) = app
-                .post("/api/v1/messages", &template(&format!("+1555010{i:04}")))
-                .await;
-            assert_eq!(s, StatusCode::ACCEPTED);
-            ids.push(m["id"].as_str().unwrap().to_owned());
-        }
-        for id in &ids {
-            crate::helpers::eventually("all sent", Duration::from_secs(20), || async {
-                (app.message(id).await["status"] == "accepted").then_some(())
-            })
-            .await;
-        }
+        let ids = queue_templates(&app, "+1555010", 50).await;
+        wait_accepted(&app, &ids, Duration::from_secs(20)).await;
         let max = app.sim.max_accepted_in_window(Duration::from_secs(1));
         eprintln!("rate 20/s: at most {max} sends in any one-second window");
         assert!(max <= 20, "{max} sends in one second");
@@ -488,14 +498,7 @@ backend_tests! {
         app.sim.set_status_plan(no_statuses());
         let good = app.sim.access_token();
         app.sim.set_access_token("rotated-by-meta");
-        let mut ids = Vec::new();
-        for i in 0..5 {
-            let (s, m) = app
-                .post("/api/v1/messages", &template(&format!("+1555020{i:04}")))
-                .await;
-            assert_eq!(s, StatusCode::ACCEPTED);
-            ids.push(m["id"].as_str().unwrap().to_owned());
-        }
+        let ids = queue_templates(&app, "+1555020", 5).await;
         wait_paused(&app).await;
         tokio::time::sleep(Duration::from_millis(200)).await;
         app.sim.set_access_token(good);
@@ -503,12 +506,7 @@ backend_tests! {
             .post_as("/api/v1/outbox/resume", &Value::Null, &app.admin, None)
             .await;
         assert_eq!(s, StatusCode::OK);
-        for id in &ids {
-            app.eventually("sent", || async {
-                (app.message(id).await["status"] == "accepted").then_some(())
-            })
-            .await;
-        }
+        wait_accepted(&app, &ids, Duration::from_secs(10)).await;
         let times: Vec<_> = app.sim.accepted_sends().iter().map(|s| s.at).collect();
         assert_eq!(times.len(), 5);
         // Four intervals of 20 ms; the time spent paused, made up, would take 8 ms off them.
