@@ -59,4 +59,14 @@ backend_tests! {
         let (_, l) = app.get_as("/api/v1/outbox?state=queued", &app.admin).await;
         assert!(l["entries"].as_array().unwrap().is_empty());
     }
+
+    async fn retrying_or_cancelling_a_message_that_does_not_exist_is_404(db: Db) {
+        let app = TestApp::spawn_on(db).await;
+        let (s, e) = app.post_as("/api/v1/outbox/no-such-message/retry", &Value::Null, &app.admin, None).await;
+        assert_eq!((s, e["error"]["code"].as_str()), (StatusCode::NOT_FOUND, Some("not_found")));
+        let r = app.http.delete(app.url("/api/v1/outbox/no-such-message")).bearer_auth(&app.admin).send().await.unwrap();
+        assert_eq!(r.status(), StatusCode::NOT_FOUND);
+        let e: Value = r.json().await.unwrap();
+        assert_eq!(e["error"]["message"], "message not found");
+    }
 }

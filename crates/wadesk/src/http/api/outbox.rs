@@ -81,11 +81,12 @@ async fn retry_message(
 ) -> ApiResult<(StatusCode, Json<Value>)> {
     principal.require_admin()?;
     if !state.outbox.retry(&id).await? {
-        return Err(ApiError::new(
+        let conflict = ApiError::new(
             StatusCode::CONFLICT,
             "not_retryable",
             "only a message that failed before WhatsApp accepted it can be retried",
-        ));
+        );
+        return Err(unknown_or(&state, &id, conflict).await);
     }
     let message = state.store.message(&id).await?;
     Ok((StatusCode::ACCEPTED, Json(json!(message))))
@@ -98,13 +99,23 @@ async fn cancel_message(
 ) -> ApiResult<Json<Value>> {
     principal.require_admin()?;
     if !state.outbox.cancel(&id, &principal.label()).await? {
-        return Err(ApiError::new(
+        let conflict = ApiError::new(
             StatusCode::CONFLICT,
             "not_cancellable",
             "the message is not waiting in the outbox (already sent, or being sent right now)",
-        ));
+        );
+        return Err(unknown_or(&state, &id, conflict).await);
     }
     Ok(Json(json!(state.store.message(&id).await?)))
+}
+
+/// Why a message could not be retried or cancelled: it does not exist (404), or `conflict`.
+async fn unknown_or(state: &AppState, id: &str, conflict: ApiError) -> ApiError {
+    match state.store.message(id).await {
+        Ok(Some(_)) => conflict,
+        Ok(None) => ApiError::not_found("message"),
+        Err(e) => e.into(),
+    }
 }
 
 async fn resume_outbox(
