@@ -284,6 +284,7 @@ impl Dispatcher {
             let Ok(permit) = permits.clone().acquire_owned().await else {
                 return;
             };
+            // Nothing claimed yet: the wait for work that follows is not lateness to make up.
             let idle = claimed.is_empty();
             let send = tokio::select! {
                 _ = cancel.cancelled() => None,
