@@ -171,8 +171,6 @@ pub fn rss_kib(pid: u32) -> Option<u64> {
         .and_then(|v| v.trim().trim_end_matches("kB").trim().parse().ok())
 }
 
-/// CPU time process `pid` has used so far, all its threads (user and system), from
-/// `/proc/<pid>/stat` (Linux; counted in USER_HZ ticks, 1/100 s).
 /// The CPU seconds `pid` spent since `before` (its `cpu_secs` then); 0 where either is unknown.
 pub fn cpu_since(pid: u32, before: Option<f64>) -> f64 {
     match (before, cpu_secs(pid)) {
@@ -181,6 +179,8 @@ pub fn cpu_since(pid: u32, before: Option<f64>) -> f64 {
     }
 }
 
+/// CPU time process `pid` has used so far, all its threads (user and system), from
+/// `/proc/<pid>/stat` (Linux; counted in USER_HZ ticks, 1/100 s).
 pub fn cpu_secs(pid: u32) -> Option<f64> {
     let stat = std::fs::read_to_string(format!("/proc/{pid}/stat")).ok()?;
     // Fields after the command name, which is in parentheses and may hold spaces: state is

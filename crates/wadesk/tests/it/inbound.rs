@@ -290,7 +290,6 @@ backend_tests! {
     }
 }
 
-/// Sends a text and waits until Graph accepted it; statuses are posted by the test itself.
 /// A server the customer has written to, whose sends get no statuses but the test's.
 async fn written_to(db: crate::db::Db) -> TestApp {
     let app = TestApp::spawn_on(db).await;
@@ -299,6 +298,7 @@ async fn written_to(db: crate::db::Db) -> TestApp {
     app
 }
 
+/// Sends a text and waits until Graph accepted it; statuses are posted by the test itself.
 async fn accepted_send(app: &TestApp) -> (String, String) {
     let (s, m) = app
         .send_text(&format!("+{CUSTOMER}"), "your order shipped")
