@@ -146,19 +146,16 @@ struct Customer {
     persona: &'static Persona,
 }
 
-/// The WhatsApp ids of a crowd of `size` customers, in the order they are made.
-pub fn crowd_numbers(size: usize) -> Vec<String> {
-    crowd(size).into_iter().map(|c| c.wa_id).collect()
-}
-
-/// Each customer of a crowd of `size` writes once, now; returns when every webhook has been
-/// answered.
-pub async fn first_words(sim: &Simulator, size: usize) -> Result<(), DeliveryError> {
+/// Each customer of a crowd of `size` writes once, now; returns their WhatsApp ids, in the
+/// order they wrote, when every webhook has been answered.
+pub async fn first_words(sim: &Simulator, size: usize) -> Result<Vec<String>, DeliveryError> {
+    let mut wrote = Vec::with_capacity(size);
     for customer in crowd(size) {
         sim.customer_writes(spontaneous(&customer, None), &customer.name)
             .await?;
+        wrote.push(customer.wa_id);
     }
-    Ok(())
+    Ok(wrote)
 }
 
 fn crowd(size: usize) -> Vec<Customer> {

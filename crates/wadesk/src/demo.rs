@@ -76,10 +76,13 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     let running = tokio::spawn(app.run_until_stopped(cancel.clone()));
     // Every customer has written once before the instructions show: the inbox has
     // conversations, and replies to them are inside the 24-hour window.
-    if let Err(e) = simulator::customers::first_words(&sim, args.customers).await {
-        cancel.cancel();
-        return Err(format!("simulated customers: {e}"));
-    }
+    let numbers = match simulator::customers::first_words(&sim, args.customers).await {
+        Ok(numbers) => numbers,
+        Err(e) => {
+            cancel.cancel();
+            return Err(format!("simulated customers: {e}"));
+        }
+    };
     for _ in 0..200 {
         if matches!(store.journal_counts().await, Ok((0, _))) {
             break;
@@ -104,7 +107,7 @@ pub async fn run(args: DemoArgs) -> Result<(), String> {
     println!(
         "    curl -s -H 'Authorization: Bearer {token}' -H 'Content-Type: application/json' \\"
     );
-    let to = simulator::customers::crowd_numbers(args.customers)
+    let to = numbers
         .first()
         .map_or_else(|| "+447700900123".to_owned(), |wa_id| format!("+{wa_id}"));
     println!(
